@@ -1,0 +1,3 @@
+package mockserver
+
+//go:generate go run ./internal/gengraph

@@ -1,0 +1,144 @@
+package mockserver
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"net/http"
+	"slices"
+)
+
+// DefaultTenant is the tenant that [Options.Seed] fills, and the one every
+// request acts on when [Options.Tokens] is empty.
+const DefaultTenant = "default"
+
+// Options configures a [Server].
+type Options struct {
+	// Tokens maps API token -> tenant name. Empty map = open mode: every request,
+	// with or without any Authorization header, acts on DefaultTenant.
+	Tokens map[string]string
+
+	// Seed holds secrets (name -> JSON value) stored for DefaultTenant at start.
+	Seed map[string]json.RawMessage
+
+	// MaxBodyBytes limits a request body; 0 means 1 MiB. Larger bodies get HTTP 413.
+	MaxBodyBytes int64
+
+	// Logger receives one line per request (method, path, status, duration, tenant,
+	// GraphQL operation name) — never variables, values, headers or tokens. nil = silent.
+	Logger *slog.Logger
+}
+
+// Server is an in-memory Prefect Cloud secrets API. It is safe for
+// concurrent use; create one with [New].
+type Server struct {
+	store   *store
+	tokens  []tokenEntry
+	maxBody int64
+	logger  *slog.Logger
+	handler http.Handler
+}
+
+// New returns a Server configured by opts, or an error if a token, tenant,
+// seed name or seed value is unusable. Its errors never include a token or a
+// secret value.
+func New(opts Options) (*Server, error) {
+	tokens, err := newTokens(opts.Tokens)
+	if err != nil {
+		return nil, err
+	}
+
+	if opts.MaxBodyBytes < 0 {
+		return nil, errors.New("MaxBodyBytes is negative")
+	}
+	maxBody := opts.MaxBodyBytes
+	if maxBody == 0 {
+		maxBody = defaultMaxBodyBytes
+	}
+
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+
+	s := &Server{
+		store:   newStore(),
+		tokens:  tokens,
+		maxBody: maxBody,
+		logger:  logger,
+	}
+	if err := s.seed(opts.Seed); err != nil {
+		return nil, err
+	}
+	s.handler = s.newHandler()
+	return s, nil
+}
+
+// seed stores the seed secrets in DefaultTenant, in name order so that the
+// first bad name reported is always the same one.
+func (s *Server) seed(secrets map[string]json.RawMessage) error {
+	for _, name := range slices.Sorted(maps.Keys(secrets)) {
+		if err := checkName(name); err != nil {
+			return fmt.Errorf("seed secret %q: %w", name, err)
+		}
+		value, err := compactValue(secrets[name])
+		if err != nil {
+			return fmt.Errorf("seed secret %q: %w", name, err)
+		}
+		s.store.set(DefaultTenant, name, value)
+	}
+	return nil
+}
+
+// Handler returns the whole HTTP API: GraphQL on POST /, /graphql and
+// /graphql/alpha, and GET /healthz. Every call returns the same handler.
+func (s *Server) Handler() http.Handler {
+	return s.handler
+}
+
+// SetSecret stores value under name in tenant, replacing any earlier value,
+// for setting up a test. A nil or empty value stores JSON null.
+//
+// SetSecret panics if name is not a valid secret name or value is not valid
+// JSON: both are mistakes in the calling test, and the method has no error
+// to return.
+func (s *Server) SetSecret(tenant, name string, value json.RawMessage) {
+	if err := checkName(name); err != nil {
+		panic("mockserver: SetSecret: " + err.Error())
+	}
+	compact, err := compactValue(value)
+	if err != nil {
+		panic(fmt.Sprintf("mockserver: SetSecret %q: %v", name, err))
+	}
+	s.store.set(tenant, name, compact)
+}
+
+// Secret returns the value stored under name in tenant, and whether there is
+// one. A secret set to null is found and its value is the JSON null.
+func (s *Server) Secret(tenant, name string) (json.RawMessage, bool) {
+	value, ok := s.store.get(tenant, name)
+	return json.RawMessage(value), ok
+}
+
+// SecretNames returns the names of tenant's secrets, sorted; an empty, non-nil
+// slice when there are none.
+func (s *Server) SecretNames(tenant string) []string {
+	return s.store.names(tenant)
+}
+
+// compactValue returns the compact encoding of a JSON value; nil and empty
+// become null. Its error never quotes the value.
+func compactValue(value json.RawMessage) ([]byte, error) {
+	if len(bytes.TrimSpace(value)) == 0 {
+		return []byte("null"), nil
+	}
+
+	var buf bytes.Buffer
+	if err := json.Compact(&buf, value); err != nil {
+		return nil, errors.New("value is not valid JSON")
+	}
+	return buf.Bytes(), nil
+}

@@ -1,0 +1,315 @@
+package secrets
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/BurntSushi/toml"
+)
+
+// The environment variables that LoadConfig reads, as Prefect Core names them.
+// Any PREFECT__CONTEXT__SECRETS__NAME variable defines the secret NAME,
+// keeping its case.
+const (
+	EnvUserConfigPath  = "PREFECT__USER_CONFIG_PATH"
+	EnvAPI             = "PREFECT__CLOUD__API"
+	EnvGraphQL         = "PREFECT__CLOUD__GRAPHQL"
+	EnvAuthToken       = "PREFECT__CLOUD__AUTH_TOKEN"
+	EnvAPIKey          = "PREFECT__CLOUD__API_KEY"
+	EnvUseLocalSecrets = "PREFECT__CLOUD__USE_LOCAL_SECRETS"
+	EnvSecretPrefix    = "PREFECT__CONTEXT__SECRETS__"
+)
+
+// DefaultConfigPath is the user config file, relative to the home directory.
+const DefaultConfigPath = ".prefect/config.toml"
+
+// Config is the part of Prefect Core's configuration that secrets use. Its
+// zero value is not the default: start from [DefaultConfig] or [LoadConfig].
+//
+// Printing a Config with any verb shows which settings are present, never a
+// token or a secret value.
+type Config struct {
+	API             string         // cloud.api, e.g. "https://api.prefect.io"
+	GraphQL         string         // cloud.graphql; when empty, API + "/graphql"
+	AuthToken       string         // cloud.auth_token (Prefect Core before 0.15)
+	APIKey          string         // cloud.api_key; wins over AuthToken
+	UseLocalSecrets bool           // cloud.use_local_secrets; true is Prefect's default
+	Secrets         map[string]any // context.secrets
+	File            string         // the config file read, "" when none
+}
+
+// DefaultConfig is Prefect Core's default: local secrets only, none defined.
+func DefaultConfig() Config {
+	return Config{UseLocalSecrets: true}
+}
+
+// Endpoint is the GraphQL URL: cloud.graphql when set, else cloud.api +
+// "/graphql". It is an error when neither is set.
+func (c Config) Endpoint() (string, error) {
+	if c.GraphQL != "" {
+		return c.GraphQL, nil
+	}
+	if c.API == "" {
+		return "", &ConfigError{Msg: "Cloud secrets need cloud.api (or " + EnvAPI + ") to be set"}
+	}
+	return strings.TrimRight(c.API, "/") + "/graphql", nil
+}
+
+// Token is the credential sent to Cloud: cloud.api_key, else cloud.auth_token.
+func (c Config) Token() string {
+	if c.APIKey != "" {
+		return c.APIKey
+	}
+	return c.AuthToken
+}
+
+// String shows the settings without tokens or secret values.
+func (c Config) String() string {
+	names := make([]string, 0, len(c.Secrets))
+	for n := range c.Secrets {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return fmt.Sprintf("secrets.Config{api=%q graphql=%q token=%s use_local_secrets=%t secrets=%v file=%q}",
+		c.API, c.GraphQL, present(c.Token() != ""), c.UseLocalSecrets, names, c.File)
+}
+
+// GoString is the same as String, so that %#v cannot print a token either.
+func (c Config) GoString() string { return c.String() }
+
+// Format makes every verb (%v, %+v, %#v, %s, %q) print [Config.String].
+func (c Config) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(c.String())) }
+
+func present(ok bool) string {
+	if ok {
+		return "<set>"
+	}
+	return "<unset>"
+}
+
+// ConfigError is a configuration problem: a file that does not parse, a
+// setting of the wrong type, a missing API URL. It names the file, line and
+// key, never a value.
+type ConfigError struct {
+	File string
+	Line int // 0 when unknown
+	Col  int
+	Msg  string
+}
+
+func (e *ConfigError) Error() string {
+	switch {
+	case e.File != "" && e.Line > 0:
+		return fmt.Sprintf("config file %q: line %d, column %d: %s", e.File, e.Line, e.Col, e.Msg)
+	case e.File != "":
+		return fmt.Sprintf("config file %q: %s", e.File, e.Msg)
+	}
+	return "configuration: " + e.Msg
+}
+
+// LoadConfig reads Prefect's configuration the way Prefect Core does: the
+// defaults, then the user config file, then PREFECT__SECTION__KEY
+// environment variables, each overriding the one before. Everything is read
+// and checked before anything is applied, so a bad setting changes nothing.
+func LoadConfig() (Config, error) {
+	return LoadConfigEnv(os.Environ())
+}
+
+// LoadConfigEnv is [LoadConfig] with the environment given as "KEY=value"
+// strings, for tests and embedders.
+func LoadConfigEnv(environ []string) (Config, error) {
+	env := make(map[string]string, len(environ))
+	for _, kv := range environ {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			env[k] = v
+		}
+	}
+
+	cfg := DefaultConfig()
+	path, explicit := configPath(env)
+	if path != "" {
+		if err := cfg.readFile(path, explicit); err != nil {
+			return Config{}, err
+		}
+	}
+	if err := cfg.applyEnv(env); err != nil {
+		return Config{}, err
+	}
+	return cfg, nil
+}
+
+// configPath is the user config file and whether the user named it.
+func configPath(env map[string]string) (string, bool) {
+	if p := env[EnvUserConfigPath]; p != "" {
+		return expandHome(p, env), true
+	}
+	home := env["HOME"]
+	if home == "" {
+		return "", false
+	}
+	return filepath.Join(home, DefaultConfigPath), false
+}
+
+func expandHome(p string, env map[string]string) string {
+	if home := env["HOME"]; home != "" && (p == "~" || strings.HasPrefix(p, "~/")) {
+		return filepath.Join(home, p[1:])
+	}
+	return p
+}
+
+// fileConfig is the shape of config.toml that secrets read; other sections
+// and keys are Prefect's and are left alone.
+type fileConfig struct {
+	Cloud struct {
+		API             *string `toml:"api"`
+		GraphQL         *string `toml:"graphql"`
+		AuthToken       *string `toml:"auth_token"`
+		APIKey          *string `toml:"api_key"`
+		UseLocalSecrets *bool   `toml:"use_local_secrets"`
+	} `toml:"cloud"`
+	Context struct {
+		Secrets map[string]any `toml:"secrets"`
+	} `toml:"context"`
+}
+
+// readFile applies the config file at path. A missing default file is no
+// error; a missing file the user named is.
+func (c *Config) readFile(path string, explicit bool) error {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) && !explicit {
+		return nil
+	}
+	if err != nil {
+		return &ConfigError{File: path, Msg: "cannot be read: " + describeFSError(err)}
+	}
+
+	var fc fileConfig
+	if _, err := toml.Decode(string(data), &fc); err != nil {
+		return tomlError(path, err)
+	}
+
+	next := *c
+	next.File = path
+	setString(&next.API, fc.Cloud.API)
+	setString(&next.GraphQL, fc.Cloud.GraphQL)
+	setString(&next.AuthToken, fc.Cloud.AuthToken)
+	setString(&next.APIKey, fc.Cloud.APIKey)
+	if fc.Cloud.UseLocalSecrets != nil {
+		next.UseLocalSecrets = *fc.Cloud.UseLocalSecrets
+	}
+	if len(fc.Context.Secrets) > 0 {
+		next.Secrets = mergeSecrets(next.Secrets, fc.Context.Secrets)
+	}
+	*c = next
+	return nil
+}
+
+// tomlError keeps the position and kind of a TOML error but drops the
+// parser's message, which can quote the text around the error: a token.
+func tomlError(path string, err error) error {
+	var perr toml.ParseError
+	if errors.As(err, &perr) {
+		msg := "is not valid TOML"
+		if perr.LastKey != "" {
+			msg += fmt.Sprintf(" (after key %q)", perr.LastKey)
+		}
+		return &ConfigError{File: path, Line: perr.Position.Line, Col: perr.Position.Col, Msg: msg}
+	}
+
+	// A value of the wrong type: the library reports it as plain text of the
+	// form `toml: line N (last key "KEY"): incompatible types: ...`.
+	ce := &ConfigError{File: path, Msg: "a setting has the wrong type"}
+	text := err.Error()
+	_, _ = fmt.Sscanf(text, "toml: line %d", &ce.Line)
+	if _, rest, ok := strings.Cut(text, "(last key "); ok {
+		if key, _, ok := strings.Cut(rest, "):"); ok {
+			ce.Msg += " (key " + key + ")"
+		}
+	}
+	if ce.Line > 0 {
+		ce.Col = 1
+	}
+	return ce
+}
+
+func describeFSError(err error) string {
+	var perr *fs.PathError
+	if errors.As(err, &perr) {
+		return perr.Err.Error()
+	}
+	return err.Error()
+}
+
+func setString(dst *string, v *string) {
+	if v != nil {
+		*dst = *v
+	}
+}
+
+// applyEnv applies PREFECT__ variables over c, or changes nothing on error.
+func (c *Config) applyEnv(env map[string]string) error {
+	next := *c
+	strs := []struct {
+		key string
+		dst *string
+	}{
+		{EnvAPI, &next.API},
+		{EnvGraphQL, &next.GraphQL},
+		{EnvAuthToken, &next.AuthToken},
+		{EnvAPIKey, &next.APIKey},
+	}
+	for _, s := range strs {
+		if v, ok := env[s.key]; ok {
+			*s.dst = v
+		}
+	}
+
+	if v, ok := env[EnvUseLocalSecrets]; ok {
+		b, err := parseBool(v)
+		if err != nil {
+			return &ConfigError{Msg: EnvUseLocalSecrets + " must be true or false"}
+		}
+		next.UseLocalSecrets = b
+	}
+
+	fromEnv := map[string]any{}
+	for k, v := range env {
+		if name, ok := strings.CutPrefix(k, EnvSecretPrefix); ok && name != "" {
+			fromEnv[name] = v
+		}
+	}
+	if len(fromEnv) > 0 {
+		next.Secrets = mergeSecrets(next.Secrets, fromEnv)
+	}
+
+	*c = next
+	return nil
+}
+
+// parseBool reads "true" or "false" in any case, as Prefect Core does.
+func parseBool(s string) (bool, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "true":
+		return true, nil
+	case "false":
+		return false, nil
+	}
+	return false, errors.New("not a boolean")
+}
+
+// mergeSecrets returns a new map: base overridden by over.
+func mergeSecrets(base, over map[string]any) map[string]any {
+	out := make(map[string]any, len(base)+len(over))
+	for k, v := range base {
+		out[k] = v
+	}
+	for k, v := range over {
+		out[k] = v
+	}
+	return out
+}
