@@ -5,10 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // Sentinel errors. Every error a [Client] method returns is an [*Error] that
-// matches at most one of these with errors.Is.
+// matches at most one of these with errors.Is, with one exception: a failure
+// the client retried until no attempt was left always matches [ErrTransient],
+// so an HTML page that answered every attempt matches both
+// [ErrMalformedResponse] and ErrTransient. None of them ever turns into
+// [ErrNotFound].
 var (
 	// ErrNotFound means the API has no secret by the name asked for.
 	ErrNotFound = errors.New("secret not found")
@@ -22,8 +27,11 @@ var (
 	ErrMalformedResponse = errors.New("answer is not a GraphQL response")
 
 	// ErrTransient means the API or the network failed in a way that may pass:
-	// a connection error, HTTP 429 or 5xx, or a GraphQL error with code
-	// API_ERROR or INTERNAL_SERVER_ERROR, still failing after every retry.
+	// a connection error, HTTP 429 or 5xx, a GraphQL error with code
+	// API_ERROR or INTERNAL_SERVER_ERROR, or an answer that broke off or was
+	// not a GraphQL response, still failing after every retry. A call whose
+	// context ended while it was retrying matches it too, as well as the
+	// context's error.
 	ErrTransient = errors.New("transient API failure")
 )
 
@@ -79,7 +87,8 @@ func (e *GraphQLError) Error() string {
 func (e *GraphQLError) Is(target error) bool {
 	switch target {
 	case ErrNotFound:
-		return strings.Contains(e.Message, notFoundMessage)
+		// A transient failure is never taken for a missing secret.
+		return !isTransientCode(e.Code) && strings.Contains(e.Message, notFoundMessage)
 	case ErrUnauthenticated:
 		return e.Code == "UNAUTHENTICATED" ||
 			strings.Contains(e.Message, "UNAUTHENTICATED") ||
@@ -121,10 +130,16 @@ type HTTPError struct {
 	// characters, to say what answered (a proxy's page, say). It is left
 	// empty when the body looked like JSON data, which could hold a value.
 	Snippet string
+	// RetryAfter is the wait a 429 or 503 answer asked for in its
+	// Retry-After header; 0 when it asked for none.
+	RetryAfter time.Duration
 }
 
 func (e *HTTPError) Error() string {
 	msg := "HTTP " + e.Status
+	if e.RetryAfter > 0 {
+		msg += fmt.Sprintf(" (retry after %v)", e.RetryAfter)
+	}
 	if e.Snippet != "" {
 		msg += ": " + e.Snippet
 	}

@@ -35,6 +35,7 @@ var _ graphql.Client = (*call)(nil)
 
 // fail wraps a cause into the [*Error] every method returns.
 func (call *call) fail(attempts int, err error) error {
+	err = scrubToken(err, call.c.token) // in case the server echoed it
 	return &Error{Op: call.op, Name: call.name, URL: call.c.shown, Attempts: attempts, Err: err}
 }
 
@@ -54,8 +55,7 @@ func (call *call) MakeRequest(ctx context.Context, req *graphql.Request, resp *g
 		ctx, cancel = context.WithTimeoutCause(ctx, c.timeout, errBudget)
 		defer cancel()
 	}
-	attempts := 0
-	ctx = context.WithValue(ctx, attemptsKey{}, &attempts)
+	ctx, st := withCallState(ctx)
 
 	hreq, err := retryablehttp.NewRequestWithContext(ctx, http.MethodPost, c.endpoint, body)
 	if err != nil {
@@ -70,15 +70,14 @@ func (call *call) MakeRequest(ctx context.Context, req *graphql.Request, resp *g
 
 	hresp, err := c.http.Do(hreq)
 	status := 0
+	var answer func() error
 	if hresp != nil {
 		status = hresp.StatusCode
 		defer hresp.Body.Close()
+		answer = func() error { return st.decodeAnswer(hresp, resp) }
 	}
-	if err == nil || hresp != nil {
-		err = decodeAnswer(hresp, resp)
-	} else {
-		err = transportFailure(ctx, err)
-	}
+	err = st.finish(ctx, c.timeout, err, answer)
+	attempts := st.attempts
 
 	if c.logger != nil {
 		c.logger.LogAttrs(ctx, slog.LevelDebug, "prefect cloud request",
@@ -93,19 +92,29 @@ func (call *call) MakeRequest(ctx context.Context, req *graphql.Request, resp *g
 }
 
 // bufferAnswer reads the whole answer into memory once, so that the retry
-// policy can look for transient GraphQL errors and the caller can decode it.
+// policy can judge it and the caller can decode it. On HTTP 200 it marks as
+// retryable a body that broke off, transient GraphQL errors, and an answer
+// that is not a GraphQL response at all (a proxy's page, a cut-off body).
 func bufferAnswer(resp *http.Response) error {
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
 	resp.Body.Close()
 	resp.Body = io.NopCloser(bytes.NewReader(data))
 	if err != nil {
-		return &retryableAnswer{reason: "reading the answer: " + err.Error()}
+		return &retryableAnswer{cause: &TransportError{Err: fmt.Errorf("reading the answer: %w", err)}}
 	}
 	if len(data) > maxResponseBytes {
 		return &bodyTooLarge{}
 	}
-	if resp.StatusCode == http.StatusOK && hasTransientCode(data) {
-		return &retryableAnswer{reason: "transient GraphQL error"}
+	answer, failure := answerFailure(resp, data)
+	if resp.Request != nil {
+		st := stateOf(resp.Request.Context())
+		st.answered, st.answer, st.failure = resp, answer, failure
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil
+	}
+	if errors.Is(failure, ErrTransient) || errors.Is(failure, ErrMalformedResponse) {
+		return &retryableAnswer{cause: failure}
 	}
 	return nil
 }
@@ -128,41 +137,49 @@ type wireAnswer struct {
 	} `json:"errors"`
 }
 
-func hasTransientCode(data []byte) bool {
-	if !bytes.Contains(data, []byte(`"errors"`)) {
-		return false
+// decodeAnswer is the one place an HTTP answer becomes data or an error. It
+// reuses what bufferAnswer parsed of the same answer, if it saw it.
+func (st *callState) decodeAnswer(hresp *http.Response, resp *graphql.Response) error {
+	answer, failure := st.answer, st.failure
+	if st.answered != hresp {
+		data, err := io.ReadAll(io.LimitReader(hresp.Body, maxResponseBytes+1))
+		if err != nil {
+			return &TransportError{Err: fmt.Errorf("reading the answer: %w", err)}
+		}
+		if len(data) > maxResponseBytes {
+			return &bodyTooLarge{}
+		}
+		answer, failure = answerFailure(hresp, data)
 	}
-	var a wireAnswer
-	if json.Unmarshal(data, &a) != nil {
-		return false
+	if failure != nil {
+		return failure
 	}
-	for _, e := range a.Errors {
-		if isTransientCode(e.Extensions.Code) {
-			return true
+	if err := json.Unmarshal(answer.Data, resp.Data); err != nil {
+		return &MalformedResponseError{
+			StatusCode:  hresp.StatusCode,
+			ContentType: hresp.Header.Get("Content-Type"),
+			Length:      int(hresp.ContentLength),
+			Reason:      "its data does not fit the schema",
 		}
 	}
-	return false
+	return nil
 }
 
-// decodeAnswer is the one place an HTTP answer becomes data or an error.
-func decodeAnswer(hresp *http.Response, resp *graphql.Response) error {
-	data, err := io.ReadAll(io.LimitReader(hresp.Body, maxResponseBytes+1))
-	if err != nil {
-		return &TransportError{Err: fmt.Errorf("reading the answer: %w", err)}
-	}
-	if len(data) > maxResponseBytes {
-		return &bodyTooLarge{}
-	}
-
+// answerFailure returns the parsed answer, or the error it amounts to. A 429
+// or 5xx status is an [*HTTPError] whatever the body says, so that it stays
+// transient; another status is the body's GraphQL errors, if it has any.
+func answerFailure(hresp *http.Response, data []byte) (*wireAnswer, error) {
 	answer, reason := parseAnswer(data)
 	if hresp.StatusCode != http.StatusOK {
-		if answer != nil && len(answer.Errors) > 0 {
-			return graphQLErrors(answer)
+		if answer != nil && len(answer.Errors) > 0 && !isTransientStatus(hresp.StatusCode) {
+			return nil, graphQLErrors(answer)
 		}
-		return &HTTPError{StatusCode: hresp.StatusCode, Status: hresp.Status, Snippet: snippet(data)}
+		herr := &HTTPError{StatusCode: hresp.StatusCode, Status: hresp.Status, Snippet: snippet(data)}
+		herr.RetryAfter, _ = retryAfter(hresp, time.Now())
+		return nil, herr
 	}
 	if answer == nil {
-		return &MalformedResponseError{
+		return nil, &MalformedResponseError{
 			StatusCode:  hresp.StatusCode,
 			ContentType: hresp.Header.Get("Content-Type"),
 			Length:      len(data),
@@ -170,38 +187,31 @@ func decodeAnswer(hresp *http.Response, resp *graphql.Response) error {
 		}
 	}
 	if len(answer.Errors) > 0 {
-		return graphQLErrors(answer)
+		return nil, graphQLErrors(answer)
 	}
-	if err := json.Unmarshal(answer.Data, resp.Data); err != nil {
-		return &MalformedResponseError{
-			StatusCode:  hresp.StatusCode,
-			ContentType: hresp.Header.Get("Content-Type"),
-			Length:      len(data),
-			Reason:      "its data does not fit the schema",
-		}
-	}
-	return nil
+	return answer, nil
 }
 
 // parseAnswer returns the answer, or nil and why it is not a GraphQL response.
+// One decoding tells all: an absent "data" leaves Data empty, an absent
+// "errors" leaves Errors nil.
 func parseAnswer(data []byte) (*wireAnswer, string) {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, "empty body"
 	}
-	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(data, &fields); err != nil {
+	var a wireAnswer
+	if err := json.Unmarshal(data, &a); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) && te.Field != "" {
+			return nil, "malformed " + te.Field + " field"
+		}
 		return nil, "not a JSON object"
 	}
-	_, hasData := fields["data"]
-	_, hasErrors := fields["errors"]
+	hasData, hasErrors := len(a.Data) > 0, a.Errors != nil
 	if !hasData && !hasErrors {
 		return nil, "no data or errors field"
 	}
-	var a wireAnswer
-	if err := json.Unmarshal(data, &a); err != nil {
-		return nil, "malformed errors field"
-	}
-	if !hasErrors && (len(a.Data) == 0 || string(a.Data) == "null") {
+	if !hasErrors && string(a.Data) == "null" {
 		return nil, "null data and no errors"
 	}
 	return &a, ""
@@ -240,19 +250,4 @@ func snippet(data []byte) string {
 		}
 	}
 	return b.String()
-}
-
-// transportFailure explains an error that came with no answer at all.
-func transportFailure(ctx context.Context, err error) error {
-	if cause := context.Cause(ctx); cause != nil {
-		if errors.Is(cause, errBudget) {
-			return &TransportError{Err: errBudget}
-		}
-		return cause
-	}
-	var perm *permanentError
-	if errors.As(err, &perm) {
-		return perm.err
-	}
-	return &TransportError{Err: err}
 }

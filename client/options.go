@@ -175,6 +175,34 @@ func (s *settings) checkToken(u *url.URL) error {
 	return fmt.Errorf("refusing to send the API token over plain http to %s; use https, or allow it explicitly", u.Host)
 }
 
+// errInsecureRedirect is the cause of a call that an answer redirected to
+// plain http beyond this machine, from https or with a token: following it
+// would send the token, or a secret value in the body, unencrypted. Go's
+// http.Client keeps the Authorization header on a redirect to the same
+// host even when the redirect drops https.
+var errInsecureRedirect = errors.New("refusing to follow a redirect to plain http")
+
+// checkRedirect returns the redirect policy: next, the HTTP client's own
+// (nil for Go's default of at most 10 redirects), after refusing any
+// redirect that [errInsecureRedirect] describes.
+func (s *settings) checkRedirect(next func(*http.Request, []*http.Request) error) func(*http.Request, []*http.Request) error {
+	return func(req *http.Request, via []*http.Request) error {
+		u := req.URL
+		downgrade := len(via) > 0 && via[len(via)-1].URL.Scheme == "https" && u.Scheme == "http"
+		if (downgrade && !isLoopback(u.Hostname())) || s.checkToken(u) != nil {
+			return fmt.Errorf("%w at %s: the request carries the API token or a secret value", errInsecureRedirect, u.Host)
+		}
+
+		if next != nil {
+			return next(req, via)
+		}
+		if len(via) >= 10 {
+			return errors.New("stopped after 10 redirects")
+		}
+		return nil
+	}
+}
+
 func isLoopback(host string) bool {
 	if host == "localhost" {
 		return true
@@ -198,6 +226,7 @@ func (s *settings) retryClient(logger *slog.Logger) *retryablehttp.Client {
 			hc.Transport.(*http.Transport).TLSClientConfig = s.tlsConfig
 		}
 	}
+	hc.CheckRedirect = s.checkRedirect(hc.CheckRedirect)
 	if hc.Timeout == 0 {
 		hc.Timeout = s.attemptTimeout
 	}

@@ -27,11 +27,12 @@ func (s *Server) newHandler() http.Handler {
 	mux := http.NewServeMux()
 
 	for _, path := range []string{"/{$}", "/graphql", "/graphql/alpha"} {
-		mux.Handle("POST "+path, s.graphQLEndpoint(gql))
+		mux.Handle("POST "+path, s.withFaults(s.graphQLEndpoint(gql)))
 		mux.Handle(path, methodNotAllowed(http.MethodPost))
 	}
 	mux.HandleFunc("GET /healthz", healthz)
 	mux.Handle("/healthz", methodNotAllowed("GET, HEAD"))
+	s.handleAdmin(mux)
 	mux.HandleFunc("/", notFound)
 
 	return s.logRequests(mux)
@@ -39,12 +40,13 @@ func (s *Server) newHandler() http.Handler {
 
 // newGraphQL returns gqlgen's executor for the schema, taking JSON POSTs only.
 func (s *Server) newGraphQL() *handler.Server {
-	schema := graph.NewExecutableSchema(graph.Config{Resolvers: resolver{store: s.store}})
+	schema := graph.NewExecutableSchema(graph.Config{Resolvers: resolver{store: s.store, limits: s.limits}})
 
 	srv := handler.New(schema)
 	srv.AddTransport(transport.POST{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](256))
 	srv.Use(extension.Introspection{})
+	s.limits.install(srv)
 	srv.AroundOperations(recordOperation)
 	srv.SetRecoverFunc(s.recoverPanic)
 	return srv

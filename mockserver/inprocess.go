@@ -2,6 +2,7 @@ package mockserver
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -51,6 +52,9 @@ func (t inProcess) RoundTrip(req *http.Request) (*http.Response, error) {
 
 	select {
 	case resp := <-done:
+		if resp == nil {
+			return nil, errors.New("mockserver: the server closed the connection without an answer")
+		}
 		return resp, nil
 	case <-ctx.Done():
 		return nil, ctx.Err()
@@ -58,9 +62,11 @@ func (t inProcess) RoundTrip(req *http.Request) (*http.Response, error) {
 }
 
 // serve runs the handler on a server-side copy of req and builds the
-// client-side response from what it wrote.
+// client-side response from what it wrote, or returns nil when the handler
+// dropped the connection (a reset fault).
 func (t inProcess) serve(req *http.Request) *http.Response {
-	in := req.Clone(req.Context())
+	dropped := false
+	in := req.Clone(withDropFlag(req.Context(), &dropped))
 	in.RequestURI = req.URL.RequestURI()
 	in.RemoteAddr = "127.0.0.1:0"
 	if in.Host == "" {
@@ -72,6 +78,9 @@ func (t inProcess) serve(req *http.Request) *http.Response {
 
 	w := &bufferedWriter{header: make(http.Header)}
 	t.handler.ServeHTTP(w, in)
+	if dropped {
+		return nil
+	}
 
 	code := w.statusCode()
 	body := w.body.Bytes()

@@ -9,7 +9,8 @@ import (
 // resolver answers the schema's fields from a store, acting only on the
 // tenant that authentication put into the request context.
 type resolver struct {
-	store *store
+	store  *store
+	limits limits
 }
 
 var (
@@ -32,7 +33,7 @@ func (q queryResolver) SecretValue(ctx context.Context, name string) (graph.JSON
 	if err != nil {
 		return nil, err
 	}
-	if err := checkName(name); err != nil {
+	if err := q.limits.checkName(name); err != nil {
 		return nil, resolverError(codeBadUserInput, err.Error())
 	}
 
@@ -66,7 +67,7 @@ func (m mutationResolver) SetSecret(ctx context.Context, input graph.SecretInput
 	if err != nil {
 		return nil, err
 	}
-	if err := checkName(input.Name); err != nil {
+	if err := m.limits.checkName(input.Name); err != nil {
 		return nil, resolverError(codeBadUserInput, err.Error())
 	}
 
@@ -77,8 +78,13 @@ func (m mutationResolver) SetSecret(ctx context.Context, input graph.SecretInput
 	if len(value) == 0 {
 		value = graph.JSON("null")
 	}
+	if err := m.limits.checkValue(value); err != nil {
+		return nil, resolverError(codeBadUserInput, err.Error())
+	}
 
-	m.store.set(tenant, input.Name, value)
+	if err := m.store.set(tenant, input.Name, value); err != nil {
+		return nil, notSaved()
+	}
 	return succeeded(), nil
 }
 
@@ -93,11 +99,15 @@ func (m mutationResolver) DeleteSecret(ctx context.Context, input graph.DeleteSe
 	if err != nil {
 		return nil, err
 	}
-	if err := checkName(input.Name); err != nil {
+	if err := m.limits.checkName(input.Name); err != nil {
 		return nil, resolverError(codeBadUserInput, err.Error())
 	}
 
-	if !m.store.remove(tenant, input.Name) {
+	found, err := m.store.remove(tenant, input.Name)
+	if err != nil {
+		return nil, notSaved()
+	}
+	if !found {
 		return nil, resolverError(codeNotFound, msgNotFound)
 	}
 	return succeeded(), nil

@@ -32,6 +32,7 @@ func (s *Server) Start(addr string) (*Running, error) {
 		srv: &http.Server{
 			Handler:           s.handler,
 			ReadHeaderTimeout: 10 * time.Second,
+			ConnState:         s.counters.connState,
 			ErrorLog:          slog.NewLogLogger(s.logger.Handler(), slog.LevelWarn),
 		},
 		url:    "http://" + ln.Addr().String(),

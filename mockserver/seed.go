@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"maps"
+	"math"
 	"os"
 	"slices"
 )
@@ -50,8 +51,9 @@ func parseSeed(data []byte) (map[string]json.RawMessage, error) {
 		return nil, errors.New("must hold a JSON object of secret names to values, not null")
 	}
 
+	// A name's length is checked by New, which knows the server's limit.
 	for _, name := range slices.Sorted(maps.Keys(secrets)) {
-		if err := checkName(name); err != nil {
+		if err := checkNameLen(name, math.MaxInt); err != nil {
 			return nil, fmt.Errorf("secret %q: %w", name, err)
 		}
 	}

@@ -27,6 +27,28 @@ type Options struct {
 	// MaxBodyBytes limits a request body; 0 means 1 MiB. Larger bodies get HTTP 413.
 	MaxBodyBytes int64
 
+	// MaxNameBytes, MaxValueBytes, MaxDepth, MaxComplexity and MaxQueryTokens
+	// bound a secret's name and value and a query's nesting, complexity and
+	// length (limit.go); 0 takes the matching Default constant, such as
+	// [DefaultMaxValueBytes]. Going over one is a GraphQL error that says
+	// which limit and by how much.
+	MaxNameBytes   int
+	MaxValueBytes  int
+	MaxDepth       int
+	MaxComplexity  int
+	MaxQueryTokens int
+
+	// DataFile, when set, keeps the secrets in this file too (persist.go):
+	// every change is on disk before it is answered. An existing file is
+	// read at start and Seed is then ignored; a missing one is created. A
+	// damaged file is refused with [ErrCorruptDataFile]. The file is locked
+	// until [Server.Close].
+	DataFile string
+
+	// Faults is the fault plan the server starts with (fault.go); the zero
+	// value injects none. [Server.SetFaults] and POST /_mock/faults change it.
+	Faults Faults
+
 	// Logger receives one line per request (method, path, status, duration, tenant,
 	// GraphQL operation name) — never variables, values, headers or tokens. nil = silent.
 	Logger *slog.Logger
@@ -38,8 +60,12 @@ type Server struct {
 	store   *store
 	tokens  []tokenEntry
 	maxBody int64
+	limits  limits
 	logger  *slog.Logger
 	handler http.Handler
+
+	faults   *injector
+	counters counters // requests, faults and connections, for Stats
 }
 
 // New returns a Server configured by opts, or an error if a token, tenant,
@@ -59,6 +85,16 @@ func New(opts Options) (*Server, error) {
 		maxBody = defaultMaxBodyBytes
 	}
 
+	lim, err := newLimits(opts)
+	if err != nil {
+		return nil, err
+	}
+
+	faults, err := newInjector(opts.Faults)
+	if err != nil {
+		return nil, err
+	}
+
 	logger := opts.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
@@ -68,10 +104,17 @@ func New(opts Options) (*Server, error) {
 		store:   newStore(),
 		tokens:  tokens,
 		maxBody: maxBody,
+		limits:  lim,
 		logger:  logger,
+		faults:  faults,
 	}
 	if err := s.seed(opts.Seed); err != nil {
 		return nil, err
+	}
+	if opts.DataFile != "" {
+		if err := s.useDataFile(opts.DataFile); err != nil {
+			return nil, err
+		}
 	}
 	s.handler = s.newHandler()
 	return s, nil
@@ -81,14 +124,19 @@ func New(opts Options) (*Server, error) {
 // first bad name reported is always the same one.
 func (s *Server) seed(secrets map[string]json.RawMessage) error {
 	for _, name := range slices.Sorted(maps.Keys(secrets)) {
-		if err := checkName(name); err != nil {
+		if err := s.limits.checkName(name); err != nil {
 			return fmt.Errorf("seed secret %q: %w", name, err)
 		}
 		value, err := compactValue(secrets[name])
+		if err == nil {
+			err = s.limits.checkValue(value)
+		}
 		if err != nil {
 			return fmt.Errorf("seed secret %q: %w", name, err)
 		}
-		s.store.set(DefaultTenant, name, value)
+		if err := s.store.set(DefaultTenant, name, value); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -104,16 +152,18 @@ func (s *Server) Handler() http.Handler {
 //
 // SetSecret panics if name is not a valid secret name or value is not valid
 // JSON: both are mistakes in the calling test, and the method has no error
-// to return.
+// to return. With a data file it also panics if the change cannot be saved.
 func (s *Server) SetSecret(tenant, name string, value json.RawMessage) {
-	if err := checkName(name); err != nil {
+	if err := s.limits.checkName(name); err != nil {
 		panic("mockserver: SetSecret: " + err.Error())
 	}
 	compact, err := compactValue(value)
 	if err != nil {
 		panic(fmt.Sprintf("mockserver: SetSecret %q: %v", name, err))
 	}
-	s.store.set(tenant, name, compact)
+	if err := s.store.set(tenant, name, compact); err != nil {
+		panic(fmt.Sprintf("mockserver: SetSecret %q: %v", name, err))
+	}
 }
 
 // Secret returns the value stored under name in tenant, and whether there is

@@ -11,6 +11,8 @@ import (
 type store struct {
 	mu      sync.RWMutex
 	tenants map[string]map[string][]byte
+	changes uint64    // counts changes, so that a save knows which it covers
+	file    *dataFile // where changes are saved (persist.go); nil: memory only
 }
 
 func newStore() *store {
@@ -26,30 +28,39 @@ func (s *store) get(tenant, name string) ([]byte, bool) {
 	return slices.Clone(v), ok
 }
 
-// set stores a copy of value under name in tenant.
-func (s *store) set(tenant, name string, value []byte) {
+// set stores a copy of value under name in tenant. With a data file it
+// returns once the change is saved, or with the error that kept it from
+// being saved; the change is made in memory either way.
+func (s *store) set(tenant, name string, value []byte) error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-
 	secrets := s.tenants[tenant]
 	if secrets == nil {
 		secrets = make(map[string][]byte)
 		s.tenants[tenant] = secrets
 	}
 	secrets[name] = slices.Clone(value)
+	s.changes++
+	change := s.changes
+	s.mu.Unlock()
+
+	return s.save(change)
 }
 
-// remove deletes name from tenant and reports whether it was there.
-func (s *store) remove(tenant, name string) bool {
+// remove deletes name from tenant and reports whether it was there. With a
+// data file it saves the change, like set.
+func (s *store) remove(tenant, name string) (bool, error) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-
 	secrets := s.tenants[tenant]
 	if _, ok := secrets[name]; !ok {
-		return false
+		s.mu.Unlock()
+		return false, nil
 	}
 	delete(secrets, name)
-	return true
+	s.changes++
+	change := s.changes
+	s.mu.Unlock()
+
+	return true, s.save(change)
 }
 
 // names returns the sorted names of tenant's secrets; never nil.

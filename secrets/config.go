@@ -7,9 +7,13 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/prefect-go/cloudsecrets/client"
 )
 
 // The environment variables that LoadConfig reads, as Prefect Core names them.
@@ -25,6 +29,28 @@ const (
 	EnvSecretPrefix    = "PREFECT__CONTEXT__SECRETS__"
 )
 
+// The environment variables of the cache of Cloud values, which is off unless
+// EnvCacheTTL is a positive Go duration such as "30s"; see [WithCache].
+const (
+	EnvCacheTTL        = "PREFECT__CLOUD__CACHE_TTL"
+	EnvCacheMaxEntries = "PREFECT__CLOUD__CACHE_MAX_ENTRIES"
+)
+
+// The environment variables that bound calls to Cloud: the whole call
+// (retries and waits included) and each HTTP request, as Go durations such
+// as "90s", and the number of retries after a failed request.
+const (
+	EnvRequestTimeout = "PREFECT__CLOUD__REQUEST_TIMEOUT"
+	EnvAttemptTimeout = "PREFECT__CLOUD__ATTEMPT_TIMEOUT"
+	EnvMaxRetries     = "PREFECT__CLOUD__MAX_RETRIES"
+)
+
+// EnvAllowInsecureToken, true or false in any case, is
+// cloud.allow_insecure_token: whether the token may go over plain http to a
+// host that is not loopback (see [client.WithInsecureToken]). It is false
+// unless set.
+const EnvAllowInsecureToken = "PREFECT__CLOUD__ALLOW_INSECURE_TOKEN"
+
 // DefaultConfigPath is the user config file, relative to the home directory.
 const DefaultConfigPath = ".prefect/config.toml"
 
@@ -39,8 +65,18 @@ type Config struct {
 	AuthToken       string         // cloud.auth_token (Prefect Core before 0.15)
 	APIKey          string         // cloud.api_key; wins over AuthToken
 	UseLocalSecrets bool           // cloud.use_local_secrets; true is Prefect's default
+	CacheTTL        time.Duration  // cloud.cache_ttl; 0, the default, caches nothing
+	CacheMaxEntries int            // cloud.cache_max_entries; 0: DefaultCacheMaxEntries
+	RequestTimeout  time.Duration  // cloud.request_timeout: one Cloud call, retries included; 0: client.DefaultTimeout
+	AttemptTimeout  time.Duration  // cloud.attempt_timeout: one HTTP request; 0: client.DefaultAttemptTimeout
+	MaxRetries      *int           // cloud.max_retries: retries after a failure; nil: client.DefaultRetries, 0: none
 	Secrets         map[string]any // context.secrets
 	File            string         // the config file read, "" when none
+
+	// AllowInsecureToken is cloud.allow_insecure_token: send the token over
+	// plain http to a host that is not loopback. False, the default, makes
+	// such an API URL a configuration error.
+	AllowInsecureToken bool
 }
 
 // DefaultConfig is Prefect Core's default: local secrets only, none defined.
@@ -76,7 +112,7 @@ func (c Config) String() string {
 	}
 	sort.Strings(names)
 	return fmt.Sprintf("secrets.Config{api=%q graphql=%q token=%s use_local_secrets=%t secrets=%v file=%q}",
-		c.API, c.GraphQL, present(c.Token() != ""), c.UseLocalSecrets, names, c.File)
+		hideUserinfo(c.API), hideUserinfo(c.GraphQL), present(c.Token() != ""), c.UseLocalSecrets, names, c.File)
 }
 
 // GoString is the same as String, so that %#v cannot print a token either.
@@ -171,6 +207,13 @@ type fileConfig struct {
 		AuthToken       *string `toml:"auth_token"`
 		APIKey          *string `toml:"api_key"`
 		UseLocalSecrets *bool   `toml:"use_local_secrets"`
+		CacheTTL        *string `toml:"cache_ttl"`
+		CacheMaxEntries *int64  `toml:"cache_max_entries"`
+		RequestTimeout  *string `toml:"request_timeout"`
+		AttemptTimeout  *string `toml:"attempt_timeout"`
+		MaxRetries      *int64  `toml:"max_retries"`
+
+		AllowInsecureToken *bool `toml:"allow_insecure_token"`
 	} `toml:"cloud"`
 	Context struct {
 		Secrets map[string]any `toml:"secrets"`
@@ -201,6 +244,15 @@ func (c *Config) readFile(path string, explicit bool) error {
 	setString(&next.APIKey, fc.Cloud.APIKey)
 	if fc.Cloud.UseLocalSecrets != nil {
 		next.UseLocalSecrets = *fc.Cloud.UseLocalSecrets
+	}
+	if fc.Cloud.AllowInsecureToken != nil {
+		next.AllowInsecureToken = *fc.Cloud.AllowInsecureToken
+	}
+	if err := next.setCache(fc.Cloud.CacheTTL, fc.Cloud.CacheMaxEntries); err != nil {
+		return &ConfigError{File: path, Msg: err.Error()}
+	}
+	if err := next.setRetries(fc.Cloud.RequestTimeout, fc.Cloud.AttemptTimeout, fc.Cloud.MaxRetries); err != nil {
+		return &ConfigError{File: path, Msg: err.Error()}
 	}
 	if len(fc.Context.Secrets) > 0 {
 		next.Secrets = mergeSecrets(next.Secrets, fc.Context.Secrets)
@@ -276,6 +328,13 @@ func (c *Config) applyEnv(env map[string]string) error {
 		}
 		next.UseLocalSecrets = b
 	}
+	if v, ok := env[EnvAllowInsecureToken]; ok {
+		b, err := parseBool(v)
+		if err != nil {
+			return &ConfigError{Msg: EnvAllowInsecureToken + " must be true or false"}
+		}
+		next.AllowInsecureToken = b
+	}
 
 	fromEnv := map[string]any{}
 	for k, v := range env {
@@ -285,6 +344,13 @@ func (c *Config) applyEnv(env map[string]string) error {
 	}
 	if len(fromEnv) > 0 {
 		next.Secrets = mergeSecrets(next.Secrets, fromEnv)
+	}
+
+	if err := next.setCacheFromEnv(env); err != nil {
+		return err
+	}
+	if err := next.setRetriesFromEnv(env); err != nil {
+		return err
 	}
 
 	*c = next
@@ -312,4 +378,95 @@ func mergeSecrets(base, over map[string]any) map[string]any {
 		out[k] = v
 	}
 	return out
+}
+
+// maxRetriesLimit bounds cloud.max_retries: more would only hide an outage.
+const maxRetriesLimit = 100
+
+// setRetries applies cloud.request_timeout, cloud.attempt_timeout and
+// cloud.max_retries from the config file; nil means the key is absent. Its
+// errors name the key.
+func (c *Config) setRetries(request, attempt *string, retries *int64) error {
+	for _, d := range []struct {
+		key string
+		v   *string
+		dst *time.Duration
+	}{
+		{"cloud.request_timeout", request, &c.RequestTimeout},
+		{"cloud.attempt_timeout", attempt, &c.AttemptTimeout},
+	} {
+		if d.v == nil {
+			continue
+		}
+		v, err := parseTimeout(*d.v)
+		if err != nil {
+			return errors.New(d.key + " " + err.Error())
+		}
+		*d.dst = v
+	}
+
+	if retries != nil {
+		if *retries < 0 || *retries > maxRetriesLimit {
+			return fmt.Errorf("cloud.max_retries must be a whole number from 0 to %d", maxRetriesLimit)
+		}
+		n := int(*retries)
+		c.MaxRetries = &n
+	}
+	return nil
+}
+
+// setRetriesFromEnv applies EnvRequestTimeout, EnvAttemptTimeout and
+// EnvMaxRetries.
+func (c *Config) setRetriesFromEnv(env map[string]string) error {
+	for _, d := range []struct {
+		key string
+		dst *time.Duration
+	}{
+		{EnvRequestTimeout, &c.RequestTimeout},
+		{EnvAttemptTimeout, &c.AttemptTimeout},
+	} {
+		v, ok := env[d.key]
+		if !ok {
+			continue
+		}
+		t, err := parseTimeout(v)
+		if err != nil {
+			return &ConfigError{Msg: d.key + " " + err.Error()}
+		}
+		*d.dst = t
+	}
+
+	if v, ok := env[EnvMaxRetries]; ok {
+		n, err := strconv.Atoi(strings.TrimSpace(v))
+		if err != nil || n < 0 || n > maxRetriesLimit {
+			return &ConfigError{Msg: fmt.Sprintf("%s must be a whole number from 0 to %d", EnvMaxRetries, maxRetriesLimit)}
+		}
+		c.MaxRetries = &n
+	}
+	return nil
+}
+
+// parseTimeout reads a positive Go duration such as "90s" or "2m".
+func parseTimeout(s string) (time.Duration, error) {
+	d, err := time.ParseDuration(strings.TrimSpace(s))
+	if err != nil || d <= 0 {
+		return 0, errors.New(`must be a positive Go duration such as "90s" or "2m"`)
+	}
+	return d, nil
+}
+
+// clientOptions are the client settings the configuration makes: its
+// timeouts and retries, where set.
+func (c Config) clientOptions() []client.Option {
+	var opts []client.Option
+	if c.RequestTimeout > 0 {
+		opts = append(opts, client.WithTimeout(c.RequestTimeout))
+	}
+	if c.AttemptTimeout > 0 {
+		opts = append(opts, client.WithAttemptTimeout(c.AttemptTimeout))
+	}
+	if c.MaxRetries != nil {
+		opts = append(opts, client.WithRetries(*c.MaxRetries))
+	}
+	return opts
 }

@@ -31,7 +31,11 @@ func mayBeJSON(s string) bool {
 	case c == '{', c == '[', c == '"', c == '-', c >= '0' && c <= '9':
 		return true
 	case c == 't', c == 'f', c == 'n':
-		return s == "true" || s == "false" || s == "null" || json.Valid([]byte(s))
+		// Only the literals themselves, with trailing white space, are JSON.
+		switch strings.TrimRight(s, " \t\r\n") {
+		case "true", "false", "null":
+			return true
+		}
 	}
 	return false
 }

@@ -39,6 +39,8 @@ type Resolver struct {
 	cloud     Cloud
 	cloudErr  error
 	newCloud  func() (Cloud, error)
+
+	cache *secretCache // nil: every Get asks Cloud, as in Prefect Core
 }
 
 // Option configures a [Resolver].
@@ -70,6 +72,9 @@ func WithClientOptions(opts ...client.Option) Option {
 func NewResolver(cfg Config, opts ...Option) (*Resolver, error) {
 	r := &Resolver{cfg: cfg}
 	r.newCloud = func() (Cloud, error) { return r.buildClient(nil) }
+	if err := r.cacheFromConfig(); err != nil {
+		return nil, err
+	}
 	for _, opt := range opts {
 		if err := opt(r); err != nil {
 			return nil, fmt.Errorf("secrets: %w", err)
@@ -86,7 +91,9 @@ func (r *Resolver) buildClient(opts []client.Option) (Cloud, error) {
 	if err != nil {
 		return nil, err
 	}
-	all := append([]client.Option{client.WithToken(r.cfg.Token())}, opts...)
+	all := []client.Option{client.WithToken(r.cfg.Token()), client.WithInsecureToken(r.cfg.AllowInsecureToken)}
+	all = append(all, r.cfg.clientOptions()...)
+	all = append(all, opts...)
 	c, err := client.New(endpoint, all...)
 	if err != nil {
 		return nil, &ConfigError{File: r.cfg.File, Msg: err.Error()}
@@ -207,6 +214,9 @@ func (r *Resolver) lookup(ctx context.Context, name string) (stored, error) {
 	if err != nil {
 		return stored{}, err
 	}
+	if r.cache != nil {
+		return r.cachedLookup(ctx, cloud, name)
+	}
 	data, err := cloud.SecretValue(ctx, name)
 	if errors.Is(err, client.ErrNotFound) {
 		return stored{}, &NotFoundError{Name: name, URL: endpointOf(cloud), Err: err}
@@ -230,10 +240,14 @@ type stored struct {
 	v         any
 	raw       json.RawMessage
 	fromCloud bool
+	cached    *cacheEntry // set when raw came from the Resolver's cache
 }
 
 // value applies Prefect's decoding.
 func (s stored) value() any {
+	if s.cached != nil {
+		return s.cached.getValue()
+	}
 	v := s.v
 	if s.fromCloud {
 		d, err := decodeJSON(s.raw)
@@ -242,10 +256,10 @@ func (s stored) value() any {
 		}
 		v = d
 	}
-	if str, ok := v.(string); ok {
+	if str, ok := v.(string); ok && mayBeJSON(str) {
 		return decodeString(str)
 	}
-	return v
+	return v // as it was: no new interface value, no allocation
 }
 
 // string returns the stored string, undecoded.

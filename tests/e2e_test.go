@@ -104,15 +104,29 @@ type result struct {
 }
 
 // cli runs prefect-secrets with only the given environment (plus a HOME with
-// no config file), so the developer's own settings never leak in.
+// no config file), so the developer's own settings never leak in. A run that
+// takes over a minute fails the test rather than hanging it.
 func cli(t *testing.T, env []string, stdin string, args ...string) result {
 	t.Helper()
-	cmd := exec.Command(bin.secrets, args...)
+	return runCLI(t, time.Minute, env, stdin, args...)
+}
+
+// runCLI is cli with a time limit of its own.
+func runCLI(t *testing.T, limit time.Duration, env []string, stdin string, args ...string) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), limit)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin.secrets, args...)
 	cmd.Env = append([]string{"HOME=" + t.TempDir(), "PATH=" + os.Getenv("PATH")}, env...)
 	cmd.Stdin = strings.NewReader(stdin)
+	cmd.WaitDelay = 5 * time.Second
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
+
 	err := cmd.Run()
+	if ctx.Err() != nil {
+		t.Fatalf("prefect-secrets %v did not finish within %v; stderr %q", args, limit, errb.String())
+	}
 	code := 0
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {

@@ -18,6 +18,8 @@ type config struct {
 	tokens map[string]string
 	seed   string
 	log    bool
+	faults mockserver.Faults
+	safety safetyFlags // --allow-remote, --data and the limits (safety.go)
 }
 
 // tokenList collects repeated --token values. It never prints them: its
@@ -44,6 +46,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.Var(&tokens, "token", "accept the API `TOKEN[=TENANT]` (repeatable); TENANT defaults to \""+mockserver.DefaultTenant+"\"")
 	fs.StringVar(&cfg.seed, "seed", "", "load secrets for the default tenant from a JSON object in `FILE`")
 	fs.BoolVar(&cfg.log, "log", false, "log one line per request to stderr")
+	var faults faultFlags
+	faults.register(fs)
+	cfg.safety.register(fs)
 
 	err := fs.Parse(args)
 	if errors.Is(err, flag.ErrHelp) {
@@ -56,10 +61,17 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		return cfg, fmt.Errorf("%w (run with -h for usage)", err)
 	}
 	if fs.NArg() > 0 {
-		return cfg, fmt.Errorf("unexpected argument %q (run with -h for usage)", fs.Arg(0))
+		return cfg, fmt.Errorf("unexpected argument in position %d; every option is a --flag (run with -h for usage)", len(args)-fs.NArg()+1)
 	}
 
 	cfg.tokens, err = parseTokens(tokens)
+	if err != nil {
+		return cfg, err
+	}
+	if err := cfg.safety.check(cfg.addr, len(cfg.tokens)); err != nil {
+		return cfg, err
+	}
+	cfg.faults, err = faults.plan()
 	return cfg, err
 }
 

@@ -4,6 +4,17 @@
 // Usage:
 //
 //	prefect-mockserver [--addr 127.0.0.1:4200] [--token TOKEN[=TENANT]]... [--seed FILE] [--log]
+//	                   [--fault-rate R] [--fault KIND=R]... [--fault-seed N]
+//	                   [--fault-latency D] [--fault-retry-after SECONDS]
+//	                   [--data FILE] [--allow-remote] [--max-body BYTES] [--max-name BYTES]
+//	                   [--max-value BYTES] [--max-depth N] [--max-complexity N] [--max-query-tokens N]
+//
+// The server listens on loopback only unless --allow-remote is given with at
+// least one --token. --data FILE keeps the secrets in FILE, so that every
+// acknowledged change survives a crash; a damaged FILE is refused.
+//
+// The --fault flags inject failures into GraphQL requests for testing
+// clients (see mockserver.Faults); the seed in use is printed on stderr.
 //
 // The first line on standard output is the server's base URL; nothing else is
 // written there. With no --token the server is open: every request acts on

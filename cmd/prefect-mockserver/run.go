@@ -45,6 +45,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "%s: %v\n", name, err)
 		return exitUsage
 	}
+	defer func() { _ = srv.Close() }() // releases --data FILE
 
 	running, err := srv.Start(cfg.addr)
 	if err != nil {
@@ -60,6 +61,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "%s: no --token given: the server is open and accepts any request as tenant %q\n",
 			name, mockserver.DefaultTenant)
 	}
+	announceFaults(stderr, srv.Faults())
+	cfg.safety.warnRemote(stderr, cfg.addr)
 
 	<-ctx.Done()
 
@@ -75,7 +78,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 // options turns the parsed flags into server options, reading the seed file.
 // With --log, requests are logged as text to stderr.
 func (c config) options(stderr io.Writer) (mockserver.Options, error) {
-	opts := mockserver.Options{Tokens: c.tokens}
+	opts := mockserver.Options{Tokens: c.tokens, Faults: c.faults}
+	c.safety.apply(&opts)
 
 	if c.seed != "" {
 		seed, err := mockserver.LoadSeedFile(c.seed)

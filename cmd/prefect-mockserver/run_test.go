@@ -172,7 +172,7 @@ func TestRunRejectsBadInput(t *testing.T) {
 		want string
 	}{
 		{name: "unknown flag", args: []string{"--port", "1"}, want: "flag provided but not defined: -port"},
-		{name: "stray argument", args: []string{"serve"}, want: `unexpected argument "serve"`},
+		{name: "stray argument", args: []string{"serve"}, want: `unexpected argument in position 3`},
 		{name: "empty token", args: []string{"--token", "=team"}, want: "--token #1: token is empty"},
 		{name: "token given twice", args: []string{"--token", "tok-s3cr3t", "--token", "tok-s3cr3t=b"}, want: "--token #2: the same token is given more than once"},
 		{name: "token with a space", args: []string{"--token", "tok s3cr3t"}, want: "--token #1: token holds a space"},
