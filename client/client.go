@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"strconv"
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
@@ -46,12 +47,18 @@ func New(endpoint string, opts ...Option) (*Client, error) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("client: API URL %q is not an http or https URL", redactURL(endpoint))
 	}
+	if err := checkURL(u); err != nil {
+		return nil, fmt.Errorf("client: API URL %q: %w", redactURL(endpoint), err)
+	}
 
 	s := defaultSettings()
 	for _, opt := range opts {
 		if err := opt(&s); err != nil {
 			return nil, fmt.Errorf("client: %w", err)
 		}
+	}
+	if err := checkTokenText(s.token); err != nil {
+		return nil, fmt.Errorf("client: %w", err)
 	}
 	if err := s.checkToken(u); err != nil {
 		return nil, fmt.Errorf("client: %w", err)
@@ -83,12 +90,18 @@ func (c *Client) GoString() string { return c.String() }
 // returns the JSON literal null. A missing secret is an error matching
 // [ErrNotFound].
 func (c *Client) SecretValue(ctx context.Context, name string) (json.RawMessage, error) {
-	resp, err := gql.SecretValue(ctx, c.caller("secret_value", name), name)
+	call := c.caller("secret_value", name)
+	resp, err := gql.SecretValue(ctx, call, name)
 	if err != nil {
 		return nil, err
 	}
 	if len(resp.Secret_value) == 0 {
-		return json.RawMessage("null"), nil
+		// null arrives as the literal null; nothing at all means the field
+		// was missing, which must never pass for a secret set to null.
+		return nil, call.fail(1, &MalformedResponseError{
+			StatusCode: 200, ContentType: "application/json",
+			Reason: "its data has no secret_value field",
+		})
 	}
 	return resp.Secret_value, nil
 }
@@ -112,6 +125,7 @@ func (c *Client) SetSecret(ctx context.Context, name string, value json.RawMessa
 	if !json.Valid(value) {
 		return call.fail(0, errors.New("value is not valid JSON"))
 	}
+	call.values = valueSecrets(value)
 
 	resp, err := gql.SetSecret(ctx, call, gql.Set_secret_input{Name: name, Value: value})
 	if err != nil {
@@ -159,4 +173,30 @@ func redactURL(raw string) string {
 	u.ForceQuery = false
 	u.Fragment = ""
 	return u.String()
+}
+
+// checkURL refuses what an API URL must not hold: credentials, which Go
+// would send as Basic authentication (in the clear over http), and a port
+// out of range.
+func checkURL(u *url.URL) error {
+	if u.User != nil {
+		return errors.New("it holds a user name or password; give the API token with the token setting instead")
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return errors.New("its port is out of range")
+		}
+	}
+	return nil
+}
+
+// checkTokenText refuses a token that cannot go into an HTTP header, such as
+// one read from a file with a trailing carriage return.
+func checkTokenText(token string) error {
+	for _, r := range token {
+		if r < 0x21 || r == 0x7f {
+			return errors.New("the API token holds a space or control character (a stray newline or carriage return?)")
+		}
+	}
+	return nil
 }

@@ -348,6 +348,9 @@ func TestNewRefusesBadSettings(t *testing.T) {
 			[]client.Option{client.WithToken(token)}, "refusing to send the API token over plain http"},
 		{"negative retries", endpoint, []client.Option{client.WithRetries(-1)}, "negative"},
 		{"nil transport", endpoint, []client.Option{client.WithTransport(nil)}, "nil"},
+		{"credentials in the URL", "http://user:" + token + "@127.0.0.1:4200/graphql", nil, "user name or password"},
+		{"port out of range", "http://127.0.0.1:99999/graphql", nil, "port is out of range"},
+		{"token with a carriage return", endpoint, []client.Option{client.WithToken(token + "\r")}, "control character"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -367,6 +370,19 @@ func TestPrintingAClientHidesTheToken(t *testing.T) {
 	for _, s := range []string{c.String(), c.GoString(), c.Endpoint()} {
 		if strings.Contains(s, token) {
 			t.Errorf("%q holds the token", s)
+		}
+	}
+}
+
+// An answer without the field asked for must not pass for a secret set to null.
+func TestMissingFieldIsMalformedNotNull(t *testing.T) {
+	for _, body := range []string{`{"data":{}}`, `{"data":{"other":"v"}}`} {
+		c, mt := setup(t)
+		mt.RegisterResponder("POST", endpoint, httpmock.NewStringResponder(200, body))
+
+		got, err := c.SecretValue(context.Background(), "MY_KEY")
+		if !errors.Is(err, client.ErrMalformedResponse) || got != nil {
+			t.Errorf("%s: got %s, %v; want a malformed-response error", body, got, err)
 		}
 	}
 }

@@ -26,16 +26,17 @@ var errBudget = errors.New("the call's time budget ran out")
 
 // call is the genqlient client for one operation of one [Client].
 type call struct {
-	c    *Client
-	op   string
-	name string
+	c      *Client
+	op     string
+	name   string
+	values []string // what of a value being set must not come back in errors
 }
 
 var _ graphql.Client = (*call)(nil)
 
 // fail wraps a cause into the [*Error] every method returns.
 func (call *call) fail(attempts int, err error) error {
-	err = scrubToken(err, call.c.token) // in case the server echoed it
+	err = scrub(err, append([]string{call.c.token}, call.values...)) // in case the server echoed them
 	return &Error{Op: call.op, Name: call.name, URL: call.c.shown, Attempts: attempts, Err: err}
 }
 

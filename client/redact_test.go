@@ -11,22 +11,32 @@ import (
 	"github.com/jarcoal/httpmock"
 )
 
-func TestScrubText(t *testing.T) {
-	const token = "tok-1234567890"
+func TestCleanText(t *testing.T) {
+	secrets := []string{"tok-1234567890", `"NEWVALSECRET"`, "NEWVALSECRET", "T"}
 	tests := []struct{ name, in, want string }{
-		{"whole token", "you sent Bearer tok-1234567890 here", "you sent Bearer [REDACTED] here"},
-		{"token twice", "tok-1234567890/tok-1234567890", "[REDACTED]/[REDACTED]"},
-		{"snippet cut short inside the token", "Authorization: Bearer tok-12…", "Authorization: Bearer [REDACTED]…"},
+		{"whole token", "you sent Bearer tok-1234567890 here", withheld},
+		{"token cut short by the server", "Malformed Authorization header: Bearer tok-1234", withheld},
+		{"snippet cut short inside the token", "Authorization: Bearer tok-12…", withheld},
+		{"value echoed", `Variable "$input" got invalid value {"input": {"value": "NEWVALSECRET"}}`, withheld},
 		{"snippet cut short elsewhere", "a proxy page…", "a proxy page…"},
 		{"tail too short to judge", "ends in tok…", "ends in tok…"},
-		{"no token", "bad gateway", "bad gateway"},
+		{"a one-letter token is not looked for", "The API could not answer", "The API could not answer"},
+		{"control characters", "bad\x1b]0;pwned\x07 gateway\nnext", "bad ]0;pwned  gateway next"},
+		{"no secret", "bad gateway", "bad gateway"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := scrubText(tt.in, token); got != tt.want {
-				t.Errorf("scrubText(%q) = %q, want %q", tt.in, got, tt.want)
+			if got := cleanText(tt.in, secrets); got != tt.want {
+				t.Errorf("cleanText(%q) = %q, want %q", tt.in, got, tt.want)
 			}
 		})
+	}
+}
+
+func TestLongServerTextIsCut(t *testing.T) {
+	got := cleanText(strings.Repeat("x", 1000), nil)
+	if len(got) > maxServerText+len("…") || !strings.HasSuffix(got, "…") {
+		t.Errorf("got %d bytes: %q", len(got), got)
 	}
 }
 
@@ -72,8 +82,8 @@ func TestErrorsNeverQuoteAnEchoedToken(t *testing.T) {
 					t.Errorf("the error quotes the token: %s", out)
 				}
 			}
-			if !strings.Contains(err.Error(), redacted) {
-				t.Errorf("err %q should show where the token was", err)
+			if !strings.Contains(err.Error(), withheld) {
+				t.Errorf("err %q should say that server text was withheld", err)
 			}
 		})
 	}

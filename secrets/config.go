@@ -3,7 +3,9 @@ package secrets
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
@@ -93,7 +95,11 @@ func (c Config) Endpoint() (string, error) {
 	if c.API == "" {
 		return "", &ConfigError{Msg: "Cloud secrets need cloud.api (or " + EnvAPI + ") to be set"}
 	}
-	return strings.TrimRight(c.API, "/") + "/graphql", nil
+	endpoint, err := url.JoinPath(c.API, "graphql")
+	if err != nil {
+		return "", &ConfigError{File: c.File, Msg: "cloud.api is not a URL"}
+	}
+	return endpoint, nil
 }
 
 // Token is the credential sent to Cloud: cloud.api_key, else cloud.auth_token.
@@ -223,7 +229,7 @@ type fileConfig struct {
 // readFile applies the config file at path. A missing default file is no
 // error; a missing file the user named is.
 func (c *Config) readFile(path string, explicit bool) error {
-	data, err := os.ReadFile(path)
+	data, err := readConfigFile(path)
 	if errors.Is(err, fs.ErrNotExist) && !explicit {
 		return nil
 	}
@@ -259,6 +265,35 @@ func (c *Config) readFile(path string, explicit bool) error {
 	}
 	*c = next
 	return nil
+}
+
+// maxConfigBytes bounds the config file read; Prefect's are a few KiB.
+const maxConfigBytes = 1 << 20
+
+// readConfigFile reads a regular file of at most maxConfigBytes, so that a
+// path naming a device or a pipe fails at once instead of hanging or
+// filling memory.
+func readConfigFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !info.Mode().IsRegular() {
+		return nil, errors.New("not a regular file")
+	}
+	data, err := io.ReadAll(io.LimitReader(f, maxConfigBytes+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > maxConfigBytes {
+		return nil, fmt.Errorf("larger than %d KiB", maxConfigBytes>>10)
+	}
+	return data, nil
 }
 
 // tomlError keeps the position and kind of a TOML error but drops the

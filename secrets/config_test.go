@@ -170,3 +170,35 @@ func TestPrintingConfigHidesTokensAndValues(t *testing.T) {
 		}
 	}
 }
+
+func TestEndpointJoinsThePath(t *testing.T) {
+	tests := map[string]string{
+		"http://127.0.0.1:4200":          "http://127.0.0.1:4200/graphql",
+		"http://127.0.0.1:4200/":         "http://127.0.0.1:4200/graphql",
+		"http://127.0.0.1:4200/base":     "http://127.0.0.1:4200/base/graphql",
+		"http://127.0.0.1:4200/base?x=1": "http://127.0.0.1:4200/base/graphql?x=1",
+	}
+	for api, want := range tests {
+		cfg := secrets.DefaultConfig()
+		cfg.API = api
+		if got, err := cfg.Endpoint(); err != nil || got != want {
+			t.Errorf("Endpoint(%q) = %q, %v; want %q", api, got, err, want)
+		}
+	}
+}
+
+func TestConfigPathThatIsNotAFileFailsAtOnce(t *testing.T) {
+	_, err := secrets.LoadConfigEnv([]string{"HOME=" + t.TempDir(), secrets.EnvUserConfigPath + "=/dev/zero"})
+	var ce *secrets.ConfigError
+	if !errors.As(err, &ce) || !strings.Contains(err.Error(), "not a regular file") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestPrintingConfigHidesURLQueryAndCredentials(t *testing.T) {
+	cfg := secrets.DefaultConfig()
+	cfg.API = "http://user:" + canaryToken + "@127.0.0.1:1/?api_key=" + canaryToken + "#" + canaryToken
+	if out := fmt.Sprint(cfg); strings.Contains(out, canaryToken) || !strings.Contains(out, "127.0.0.1:1") {
+		t.Errorf("printed %q", out)
+	}
+}

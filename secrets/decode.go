@@ -42,7 +42,8 @@ func mayBeJSON(s string) bool {
 
 // decodeJSON decodes one JSON value into plain Go values: maps, slices,
 // strings, bools, nil, and numbers as int64 when they are whole and fit,
-// float64 otherwise, so that 42 stays 42 and big IDs keep every digit.
+// float64 otherwise, so that 42 stays 42; a whole number too big for int64
+// (or a number too big for float64) stays a json.Number, every digit kept.
 func decodeJSON(data []byte) (any, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
@@ -56,15 +57,23 @@ func decodeJSON(data []byte) (any, error) {
 	return plainNumbers(v), nil
 }
 
+// isWhole reports whether a JSON number is written without fraction or exponent.
+func isWhole(n string) bool {
+	return !strings.ContainsAny(n, ".eE")
+}
+
 func plainNumbers(v any) any {
 	switch t := v.(type) {
 	case json.Number:
 		if i, err := t.Int64(); err == nil {
 			return i
 		}
+		if isWhole(string(t)) {
+			return t // too big for int64: kept exact, as Python's json.loads does
+		}
 		f, err := t.Float64()
 		if err != nil || math.IsInf(f, 0) {
-			return t.String()
+			return t
 		}
 		return f
 	case map[string]any:

@@ -3,6 +3,7 @@ package secrets
 import (
 	"errors"
 	"fmt"
+	"unicode/utf8"
 
 	"github.com/prefect-go/cloudsecrets/client"
 )
@@ -63,6 +64,9 @@ func ValidateName(name string) error {
 		return fmt.Errorf("%w: the name is empty", ErrInvalidName)
 	case len(name) > MaxNameLength:
 		return fmt.Errorf("%w: the name is longer than %d bytes", ErrInvalidName, MaxNameLength)
+	}
+	if !utf8.ValidString(name) {
+		return fmt.Errorf("%w: the name is not valid UTF-8", ErrInvalidName)
 	}
 	for _, r := range name {
 		if r < 0x20 || r == 0x7f {

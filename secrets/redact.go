@@ -27,8 +27,8 @@ func (c Config) LogValue() slog.Value { return slog.StringValue(c.String()) }
 // Config, alone or inside something else, writes no token or secret value.
 func (c Config) MarshalJSON() ([]byte, error) { return json.Marshal(c.String()) }
 
-// hideUserinfo drops the user and password from a URL for display: either
-// can be a token. A URL that does not parse is shown as a placeholder.
+// hideUserinfo drops the user, password, query and fragment from a URL for
+// display: any of them can hold a token. A URL that does not parse is shown as a placeholder.
 func hideUserinfo(raw string) string {
 	if raw == "" {
 		return ""
@@ -38,5 +38,6 @@ func hideUserinfo(raw string) string {
 		return "<unparseable URL>"
 	}
 	u.User = nil
+	u.RawQuery, u.ForceQuery, u.Fragment, u.RawFragment = "", false, "", ""
 	return u.String()
 }

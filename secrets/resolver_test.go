@@ -80,7 +80,10 @@ func TestGetFollowsPrefect(t *testing.T) {
 		{name: "plain string stays", local: true, ctx: map[string]any{"K": "not {json"}, secret: "K", want: "not {json"},
 		{name: "context map stays a map", local: true, ctx: map[string]any{"K": map[string]any{"a": 1}}, secret: "K", want: map[string]any{"a": 1}},
 		{name: "context nil is found", local: true, ctx: map[string]any{"K": nil}, secret: "K", want: nil},
+		{name: "big whole number keeps every digit", local: true, ctx: map[string]any{"K": "12345678901234567890"}, secret: "K", want: json.Number("12345678901234567890")},
+		{name: "big id inside an object keeps every digit", local: true, ctx: map[string]any{"K": `{"id": 98765432109876543210}`}, secret: "K", want: map[string]any{"id": json.Number("98765432109876543210")}},
 		{name: "empty name", local: true, secret: "", wantErr: secrets.ErrInvalidName},
+		{name: "name not valid UTF-8", local: true, secret: "\xff\xfe", wantErr: secrets.ErrInvalidName},
 		{name: "control character in name", local: true, secret: "A\nB", wantErr: secrets.ErrInvalidName},
 	}
 	for _, tt := range tests {

@@ -11,7 +11,9 @@ import (
 	"io"
 	"log/slog"
 	"sort"
+	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/prefect-go/cloudsecrets/client"
 	"github.com/prefect-go/cloudsecrets/secrets"
@@ -113,36 +115,59 @@ func parseArgs(args []string) (options, []string, error) {
 	fs.BoolVar(&o.asJSON, "json", false, "")
 	fs.BoolVar(&o.debug, "debug", false, "")
 
+	// Everything after the first "--" is positional, even words that start
+	// with "-": a value such as "-s3cr3t" must never be taken for a flag.
+	var after []string
+	for i, a := range args {
+		if a == "--" {
+			args, after = args[:i], args[i+1:]
+			break
+		}
+	}
+
 	var rest []string
-	for {
+	for len(args) > 0 {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
 				return o, nil, err
 			}
-			return o, nil, &usageError{msg: err.Error()}
+			return o, nil, &usageError{msg: flagProblem(args, fs)}
 		}
 		args = fs.Args()
 		if len(args) == 0 {
 			break
 		}
-		if args[0] == "--" {
-			rest = append(rest, args[1:]...)
-			break
-		}
 		rest = append(rest, args[0])
 		args = args[1:]
 	}
+	rest = append(rest, after...)
 
 	if o.local && o.cloud {
 		return o, nil, &usageError{msg: "--local and --cloud contradict each other"}
 	}
-	if o.mock != "" && (o.local || o.api != "") {
-		return o, nil, &usageError{msg: "--mock chooses the API itself; drop --local and --api"}
+	if o.mock != "" && (o.local || o.api != "" || o.token != "") {
+		return o, nil, &usageError{msg: "--mock chooses the API and token itself; drop --local, --api and --token"}
 	}
 	if len(rest) == 0 {
 		return o, nil, &usageError{msg: "no command given"}
 	}
 	return o, rest, nil
+}
+
+// flagProblem says which flag the flag package refused, without quoting
+// what the user typed: a mistyped flag or a value that starts with "-" can
+// be a secret.
+func flagProblem(args []string, fs *flag.FlagSet) string {
+	for i, a := range args {
+		if !strings.HasPrefix(a, "-") || a == "-" {
+			continue
+		}
+		name, _, _ := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if fs.Lookup(name) == nil {
+			return fmt.Sprintf("argument %d is not a known flag (a value that starts with \"-\" goes after \"--\")", i+1)
+		}
+	}
+	return "a flag has a missing or invalid value; run with --help for usage"
 }
 
 // dispatch runs one command.
@@ -278,6 +303,9 @@ func cmdList(ctx context.Context, r *secrets.Resolver, out io.Writer) error {
 	}
 	w := bufio.NewWriter(out)
 	for _, n := range names {
+		if strings.IndexFunc(n, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0 {
+			n = strconv.Quote(n) // one name, one line, no terminal escapes
+		}
 		fmt.Fprintln(w, n)
 	}
 	return w.Flush()
@@ -332,6 +360,9 @@ func cmdSet(ctx context.Context, r *secrets.Resolver, words []string, asJSON boo
 	return w.SetSecret(ctx, name, raw)
 }
 
+// maxStdinValue bounds a value read from stdin.
+const maxStdinValue = 16 << 20
+
 // readValue takes VALUE from the command line, or from stdin when it is "-"
 // or absent (keeping it out of the process list); one trailing newline is
 // dropped.
@@ -339,9 +370,12 @@ func readValue(words []string, stdin io.Reader) (string, error) {
 	if len(words) == 2 && words[1] != "-" {
 		return words[1], nil
 	}
-	data, err := io.ReadAll(io.LimitReader(stdin, 16<<20))
+	data, err := io.ReadAll(io.LimitReader(stdin, maxStdinValue+1))
 	if err != nil {
 		return "", fmt.Errorf("reading the value from stdin: %w", err)
+	}
+	if len(data) > maxStdinValue {
+		return "", &usageError{msg: fmt.Sprintf("the value on stdin is larger than %d MiB; nothing was stored", maxStdinValue>>20)}
 	}
 	s := strings.TrimSuffix(string(data), "\n")
 	return strings.TrimSuffix(s, "\r"), nil
@@ -373,7 +407,13 @@ func exitCode(err error) int {
 	return exitFailure
 }
 
-// oneLine keeps an error message on one line.
+// oneLine keeps an error message on one line of printable text.
 func oneLine(err error) string {
-	return strings.Join(strings.Fields(err.Error()), " ")
+	clean := strings.Map(func(r rune) rune {
+		if unicode.IsPrint(r) {
+			return r
+		}
+		return ' '
+	}, err.Error())
+	return strings.Join(strings.Fields(clean), " ")
 }

@@ -18,6 +18,8 @@ func TestParseArgsTakesFlagsAnywhere(t *testing.T) {
 		{[]string{"get", "--json", "K"}, "get K", true, ""},
 		{[]string{"get", "K", "--json", "--api", "http://127.0.0.1:1"}, "get K", true, "http://127.0.0.1:1"},
 		{[]string{"set", "K", "--", "--not-a-flag"}, "set K --not-a-flag", false, ""},
+		{[]string{"set", "--", "K", "-s3cr3t"}, "set K -s3cr3t", false, ""},
+		{[]string{"--json", "set", "K", "--", "-5"}, "set K -5", true, ""},
 	}
 	for _, tt := range tests {
 		o, rest, err := parseArgs(tt.args)
@@ -57,5 +59,30 @@ func TestHelpExitsZero(t *testing.T) {
 	code := run(context.Background(), []string{"--help"}, env{stdout: &out, stderr: &out})
 	if code != 0 || !strings.Contains(out.String(), "Exit codes") {
 		t.Fatalf("exit %d, output %q", code, out.String())
+	}
+}
+
+func TestFlagErrorsNeverQuoteTheArgument(t *testing.T) {
+	for _, args := range [][]string{
+		{"set", "PASSWORD", "-s3cr3tVALUE"},
+		{"--tokens3cr3tVALUE", "get", "K"},
+		{"--debug=s3cr3tVALUE", "get", "K"},
+	} {
+		var out, errb bytes.Buffer
+		code := run(context.Background(), args, env{environ: []string{"HOME=" + t.TempDir()}, stdin: strings.NewReader(""), stdout: &out, stderr: &errb})
+		if code != exitUsage || strings.Contains(errb.String(), "s3cr3tVALUE") {
+			t.Errorf("%v: exit %d, stderr %q", args, code, errb.String())
+		}
+	}
+}
+
+func TestOversizedStdinValueIsRefused(t *testing.T) {
+	_, err := readValue([]string{"K"}, strings.NewReader(strings.Repeat("x", maxStdinValue)+"END"))
+	if err == nil || !strings.Contains(err.Error(), "larger than") || exitCode(err) != exitUsage {
+		t.Fatalf("err = %v", err)
+	}
+	v, err := readValue([]string{"K"}, strings.NewReader("fits\n"))
+	if err != nil || v != "fits" {
+		t.Fatalf("readValue = %q, %v", v, err)
 	}
 }
