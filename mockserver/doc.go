@@ -23,5 +23,12 @@
 // errors, an HTML page or cut-off JSON, a dropped connection, or a late
 // answer, drawn from a seeded random source; the [FaultHeader] request
 // header asks for one exact fault. [Server.Stats] (GET /_mock/stats) counts
-// requests, faults and connections.
+// requests, faults and connections. Faults act only on requests that pass
+// the token check, and [Options.AdminToken] can keep the admin endpoints
+// from the API's tokens.
+//
+// A web page must not be able to use the mock: GraphQL requests must be
+// application/json, a request with an Origin that is not on loopback is
+// refused, and [Server.Start] on a loopback address refuses a Host header
+// that does not name loopback.
 package mockserver

@@ -68,6 +68,11 @@ func ParseFaultKind(s string) (FaultKind, error) {
 const (
 	DefaultFaultLatency    = 250 * time.Millisecond // delay of a latency fault
 	DefaultFaultRetryAfter = 1                      // seconds, sent with a 429 fault
+
+	// MaxFaultLatency is the longest delay a latency fault may have, in a
+	// plan or in a [FaultHeader]: longer ones are refused, so that no
+	// request can hold a connection for long.
+	MaxFaultLatency = 30 * time.Second
 )
 
 // Faults is a fault plan: for each kind, the chance from 0 to 1 that a
@@ -86,6 +91,7 @@ type Faults struct {
 	Seed uint64
 
 	// Latency is the delay of a latency fault; 0 means [DefaultFaultLatency].
+	// It may not exceed [MaxFaultLatency].
 	Latency time.Duration
 
 	// RetryAfter is the Retry-After, in seconds, of a 429 fault; 0 means
@@ -127,6 +133,9 @@ func (f Faults) check() error {
 	}
 	if f.Latency < 0 {
 		return errors.New("faults: latency is negative")
+	}
+	if f.Latency > MaxFaultLatency {
+		return fmt.Errorf("faults: latency %v is longer than the most allowed, %v", f.Latency, MaxFaultLatency)
 	}
 	if f.RetryAfter < 0 {
 		return errors.New("faults: retry-after is negative")
@@ -293,6 +302,9 @@ func (f *fault) apply(params string) error {
 			d, err := time.ParseDuration(value)
 			if err != nil || d < 0 {
 				return fmt.Errorf("delay must be a duration such as 2s, not %q", value)
+			}
+			if d > MaxFaultLatency {
+				return fmt.Errorf("delay %v is longer than the most allowed, %v", d, MaxFaultLatency)
 			}
 			f.delay = d
 		case name == "body" && f.kind == FaultGarbage && (value == "html" || value == "json"):

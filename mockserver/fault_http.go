@@ -39,13 +39,12 @@ func (s *Server) Faults() Faults {
 	return s.faults.get()
 }
 
-// withFaults counts a GraphQL request and, when the plan or the request's
-// [FaultHeader] says so, answers with a fault instead of calling next, or
-// calls next late.
+// withFaults, when the plan or the request's [FaultHeader] says so, answers
+// with a fault instead of calling next, or calls next late. It serves
+// authenticated requests only: graphQLEndpoint calls it after the token
+// check.
 func (s *Server) withFaults(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.counters.requests.Add(1)
-
 		f, ok, err := s.faults.pick(r)
 		if err != nil {
 			writeError(w, http.StatusBadRequest, codeBadRequest, err.Error(), false)
@@ -65,9 +64,11 @@ func (s *Server) withFaults(next http.Handler) http.Handler {
 	})
 }
 
-// late calls next after delay, unless the client goes away first. It reads
-// the body before it waits: only then does the HTTP server watch the
-// connection, and end the request's context when the client hangs up.
+// late calls next after delay, unless the client goes away first, or the
+// server stops: then it answers 503 at once, so that stopping does not wait
+// for the delay. It reads the body before it waits: only then does the HTTP
+// server watch the connection, and end the request's context when the
+// client hangs up.
 func (s *Server) late(w http.ResponseWriter, r *http.Request, delay time.Duration, next http.Handler) {
 	body, err := readBody(w, r, s.maxBody)
 	if err != nil {
@@ -76,21 +77,41 @@ func (s *Server) late(w http.ResponseWriter, r *http.Request, delay time.Duratio
 	}
 
 	r.Body = io.NopCloser(bytes.NewReader(body))
-	if sleep(r.Context(), delay) {
+	running, _ := r.Context().Value(stoppingKey{}).(chan struct{})
+	switch sleep(r.Context(), delay, s.closing, running) {
+	case slept:
 		next.ServeHTTP(w, r)
+	case stopped:
+		w.Header().Set("Connection", "close")
+		writeError(w, http.StatusServiceUnavailable, codeServiceUnavailable, "The server is shutting down", false)
 	}
 }
 
-// sleep waits for d, or less if ctx ends first; it reports whether it
-// waited the whole time.
-func sleep(ctx context.Context, d time.Duration) bool {
+// stoppingKey is the context key under which [Server.Start] gives each
+// request a channel that is closed when [Running.Close] begins.
+type stoppingKey struct{}
+
+// How a sleep ended.
+const (
+	slept   = iota // the whole time
+	left           // the request's context ended
+	stopped        // the server is stopping
+)
+
+// sleep waits for d, or less if ctx ends or a stop channel is closed first,
+// and says which happened. A nil stop channel never closes.
+func sleep(ctx context.Context, d time.Duration, stop1, stop2 <-chan struct{}) int {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-t.C:
-		return true
+		return slept
 	case <-ctx.Done():
-		return false
+		return left
+	case <-stop1:
+		return stopped
+	case <-stop2:
+		return stopped
 	}
 }
 
@@ -211,8 +232,9 @@ func (f *Faults) UnmarshalJSON(data []byte) error {
 }
 
 // handleAdmin registers the endpoints tests use to steer and watch the mock:
-// GET and POST /_mock/faults, GET /_mock/stats. They take the same tokens as
-// the API (any tenant's), or none in open mode.
+// GET and POST /_mock/faults, GET /_mock/stats. With [Options.AdminToken]
+// they take that token only; without it, the same tokens as the API (any
+// tenant's), or none in open mode.
 func (s *Server) handleAdmin(mux *http.ServeMux) {
 	mux.HandleFunc("GET /_mock/faults", s.admin(s.getFaults))
 	mux.HandleFunc("POST /_mock/faults", s.admin(s.postFaults))
@@ -221,11 +243,17 @@ func (s *Server) handleAdmin(mux *http.ServeMux) {
 	mux.Handle("/_mock/stats", methodNotAllowed("GET, HEAD"))
 }
 
-// admin authenticates a request to an admin endpoint.
+// admin authenticates a request to an admin endpoint, and refuses with 415
+// a body declared as anything but JSON (a form or text/plain is what a web
+// page can post across sites).
 func (s *Server) admin(next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if _, err := s.authenticate(r); err != nil {
+		if err := s.authenticateAdmin(r); err != nil {
 			writeError(w, http.StatusUnauthorized, codeUnauthenticated, err.Error(), false)
+			return
+		}
+		if ct := r.Header.Get("Content-Type"); ct != "" && !isJSONContentType(ct) {
+			writeError(w, http.StatusUnsupportedMediaType, codeUnsupportedMediaType, "the body must be application/json", false)
 			return
 		}
 		next(w, r)

@@ -155,7 +155,8 @@ func TestLatencyFaultEndsWithTheRequest(t *testing.T) {
 	defer cancel()
 	req := httptest.NewRequestWithContext(ctx, http.MethodPost, "/graphql",
 		strings.NewReader(gqlBody(t, querySnake, map[string]any{"name": "K"})))
-	req.Header.Set(mockserver.FaultHeader, "latency; delay=1h")
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set(mockserver.FaultHeader, "latency; delay=30s")
 	rec := httptest.NewRecorder()
 
 	done := make(chan struct{})
@@ -335,7 +336,7 @@ func TestLatencyFaultNoticesAClientThatLeft(t *testing.T) {
 	ts := httptest.NewServer(s.Handler())
 	c := &http.Client{Timeout: 100 * time.Millisecond}
 
-	if _, _, err := ask(t, c, ts.URL, "latency; delay=1h"); err == nil {
+	if _, _, err := ask(t, c, ts.URL, "latency; delay=30s"); err == nil {
 		t.Fatal("an answer came before the client's timeout")
 	}
 

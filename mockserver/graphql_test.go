@@ -348,3 +348,38 @@ func TestRoundTrip(t *testing.T) {
 		t.Errorf("names after delete = %s", names.Data)
 	}
 }
+
+// TestNumberIsNotAString: a number or boolean sent where the schema wants a
+// String is refused, as the spec's input coercion says, not stored under its
+// text.
+func TestNumberIsNotAString(t *testing.T) {
+	s, ts := setup(t, mockserver.Options{})
+	s.SetSecret(mockserver.DefaultTenant, "123", json.RawMessage(`"v"`))
+
+	tests := []struct {
+		name string
+		body string
+	}{
+		{"literal name", gqlBody(t, `mutation { set_secret(input: {name: 456, value: "x"}) { success } }`, nil)},
+		{"number variable in an input", gqlBody(t, mutateSnake, map[string]any{"input": map[string]any{"name": 456, "value": "x"}})},
+		{"float variable in an input", gqlBody(t, mutateSnake, map[string]any{"input": map[string]any{"name": 4.5, "value": "x"}})},
+		{"boolean variable in an input", gqlBody(t, mutateSnake, map[string]any{"input": map[string]any{"name": true, "value": "x"}})},
+		{"number variable read", gqlBody(t, querySnake, map[string]any{"name": 123})},
+		{"number in string variables", gqlBody(t, querySnake, `{"name": 123}`)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, a := post(t, ts.Client(), ts.URL+"/graphql", "", tt.body)
+
+			if len(a.Errors) != 1 || !strings.Contains(a.Errors[0].Message, "String") {
+				t.Errorf("answer = %+v; want one error about the String", a)
+			}
+			if strings.Contains(string(a.Data), `"v"`) {
+				t.Errorf("the number read the secret named by its text: %s", a.Data)
+			}
+		})
+	}
+	if names := s.SecretNames(mockserver.DefaultTenant); len(names) != 1 {
+		t.Errorf("secrets = %v; want only the one set up", names)
+	}
+}

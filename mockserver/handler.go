@@ -27,7 +27,7 @@ func (s *Server) newHandler() http.Handler {
 	mux := http.NewServeMux()
 
 	for _, path := range []string{"/{$}", "/graphql", "/graphql/alpha"} {
-		mux.Handle("POST "+path, s.withFaults(s.graphQLEndpoint(gql)))
+		mux.Handle("POST "+path, s.graphQLEndpoint(gql))
 		mux.Handle(path, methodNotAllowed(http.MethodPost))
 	}
 	mux.HandleFunc("GET /healthz", healthz)
@@ -35,7 +35,7 @@ func (s *Server) newHandler() http.Handler {
 	s.handleAdmin(mux)
 	mux.HandleFunc("/", notFound)
 
-	return s.logRequests(mux)
+	return s.logRequests(withOriginCheck(mux))
 }
 
 // newGraphQL returns gqlgen's executor for the schema, taking JSON POSTs only.
@@ -52,10 +52,16 @@ func (s *Server) newGraphQL() *handler.Server {
 	return srv
 }
 
-// graphQLEndpoint authenticates a request, checks its body and hands it to
-// gql with the tenant in its context.
+// graphQLEndpoint counts a GraphQL request, authenticates it, checks that
+// it declares a JSON body, and only then lets the fault plan or the
+// request's [FaultHeader] act on it, so that no one without a token can ask
+// for a fault. Then it hands the request to gql with the tenant in its
+// context.
 func (s *Server) graphQLEndpoint(gql http.Handler) http.Handler {
+	answer := s.withFaults(graphQLAnswer(gql, s.maxBody))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.counters.requests.Add(1)
+
 		tenant, err := s.authenticate(r)
 		if err != nil {
 			writeError(w, http.StatusOK, codeUnauthenticated, err.Error(), true)
@@ -63,7 +69,18 @@ func (s *Server) graphQLEndpoint(gql http.Handler) http.Handler {
 		}
 		noteTenant(r.Context(), tenant)
 
-		body, err := readBody(w, r, s.maxBody)
+		if !checkJSONContentType(w, r) {
+			return
+		}
+
+		answer.ServeHTTP(w, r.WithContext(withTenant(r.Context(), tenant)))
+	})
+}
+
+// graphQLAnswer checks an authenticated request's body and hands it to gql.
+func graphQLAnswer(gql http.Handler, maxBody int64) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := readBody(w, r, maxBody)
 		if err == nil {
 			body, err = normalizeBody(body)
 		}
@@ -76,9 +93,7 @@ func (s *Server) graphQLEndpoint(gql http.Handler) http.Handler {
 			return
 		}
 
-		// The body is now JSON whatever its declared type, so say so: gqlgen's
-		// POST transport takes only application/json.
-		r = r.WithContext(withTenant(r.Context(), tenant))
+		// normalizeBody re-encoded the body, so its length changed.
 		r.Header = r.Header.Clone()
 		r.Header.Set("Content-Type", "application/json")
 		r.Header.Set("Content-Length", strconv.Itoa(len(body)))
@@ -89,9 +104,15 @@ func (s *Server) graphQLEndpoint(gql http.Handler) http.Handler {
 }
 
 // recoverPanic turns a panic in a resolver into a GraphQL error and logs it.
-// The panic value is logged, never sent: it might hold a secret.
+// The log line names the panic value's type and the field being resolved,
+// never the value itself, which might hold a secret; nothing of the panic
+// is sent.
 func (s *Server) recoverPanic(ctx context.Context, v any) error {
-	s.logger.ErrorContext(ctx, "resolver panic", "panic", fmt.Sprint(v))
+	path := ""
+	if fc := graphql.GetFieldContext(ctx); fc != nil {
+		path = fc.Path().String()
+	}
+	s.logger.ErrorContext(ctx, "resolver panic", "panic_type", fmt.Sprintf("%T", v), "path", path)
 	return resolverError(codeInternal, "internal server error")
 }
 

@@ -129,17 +129,37 @@ func TestBadBodyIsNotEchoed(t *testing.T) {
 	}
 }
 
-func TestAnyContentTypeIsTakenAsJSON(t *testing.T) {
-	_, ts := setup(t, mockserver.Options{})
-
-	for _, ct := range []string{"", "text/plain", "application/json; charset=utf-8"} {
-		t.Run(ct, func(t *testing.T) {
+// TestGraphQLNeedsJSONContentType: a web page can post text/plain, a form
+// or an untyped body to the mock without a CORS preflight, so only
+// application/json is served; anything else is a 415 that changes nothing.
+func TestGraphQLNeedsJSONContentType(t *testing.T) {
+	tests := []struct {
+		contentType string
+		wantStatus  int
+	}{
+		{"application/json", 200},
+		{"application/json; charset=utf-8", 200},
+		{"Application/JSON", 200},
+		{"", 415},
+		{"text/plain", 415},
+		{"text/plain; charset=utf-8", 415},
+		{"application/x-www-form-urlencoded", 415},
+		{"multipart/form-data; boundary=xyz", 415},
+		{"application/jsonp", 415},
+		{"application/json, text/plain", 415},
+	}
+	for _, tt := range tests {
+		t.Run(tt.contentType, func(t *testing.T) {
+			s, ts := setup(t, mockserver.Options{})
+			vars := map[string]any{"input": map[string]any{"name": "K", "value": "v"}}
 			req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, ts.URL+"/graphql",
-				strings.NewReader(gqlBody(t, queryNames, nil)))
+				strings.NewReader(gqlBody(t, mutateSnake, vars)))
 			if err != nil {
 				t.Fatal(err)
 			}
-			req.Header.Set("Content-Type", ct)
+			if tt.contentType != "" {
+				req.Header.Set("Content-Type", tt.contentType)
+			}
 			resp, err := ts.Client().Do(req)
 			if err != nil {
 				t.Fatal(err)
@@ -147,8 +167,25 @@ func TestAnyContentTypeIsTakenAsJSON(t *testing.T) {
 			defer resp.Body.Close()
 			body, _ := io.ReadAll(resp.Body)
 
-			if resp.StatusCode != 200 || string(body) != `{"data":{"secret_names":[]}}` {
-				t.Errorf("got %d %s", resp.StatusCode, body)
+			if resp.StatusCode != tt.wantStatus {
+				t.Fatalf("status = %d, want %d: %s", resp.StatusCode, tt.wantStatus, body)
+			}
+			_, stored := s.Secret(mockserver.DefaultTenant, "K")
+			if tt.wantStatus == 200 {
+				if !stored {
+					t.Errorf("the mutation stored nothing: %s", body)
+				}
+				return
+			}
+			if stored {
+				t.Error("a refused request stored a secret")
+			}
+			var a answer
+			if err := json.Unmarshal(body, &a); err != nil {
+				t.Fatalf("answer is not JSON: %s", body)
+			}
+			if code := a.code(t); code != "UNSUPPORTED_MEDIA_TYPE" || !strings.Contains(a.Errors[0].Message, "application/json") {
+				t.Errorf("got %s, want an UNSUPPORTED_MEDIA_TYPE error naming application/json", body)
 			}
 		})
 	}

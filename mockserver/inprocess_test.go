@@ -151,6 +151,7 @@ func TestTransportReturnsWhenContextEndsMidRequest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	req.Header.Set("Content-Type", "application/json")
 
 	done := make(chan error, 1)
 	go func() {
@@ -182,6 +183,7 @@ func TestTransportIsSafeForConcurrentUse(t *testing.T) {
 				errs <- err
 				return
 			}
+			req.Header.Set("Content-Type", "application/json")
 			resp, err := c.Do(req)
 			if err != nil {
 				errs <- err

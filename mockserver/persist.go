@@ -116,9 +116,12 @@ func (s *Server) useDataFile(path string) error {
 }
 
 // Close releases the data file, [Options.DataFile], so that another Server
-// may use it. Every later change fails; reads go on working. Without a data
-// file Close does nothing. Calling it again returns nil.
+// may use it. Every later change fails; reads go on working. It also cuts
+// short every pending latency fault, which answers 503. Calling it again
+// returns nil.
 func (s *Server) Close() error {
+	s.closeOnce.Do(func() { close(s.closing) })
+
 	if s.store.file == nil {
 		return nil
 	}

@@ -6,18 +6,28 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 )
 
 // Running is a [Server] listening on a TCP address, started by [Server.Start].
 type Running struct {
-	srv    *http.Server
-	url    string
-	served chan error
+	srv      *http.Server
+	url      string
+	served   chan error
+	stopping chan struct{} // closed when Close begins
+	stopOnce sync.Once
 }
 
 // Start listens on addr, such as "127.0.0.1:0" for a free loopback port, and
 // serves [Server.Handler] there in a goroutine until [Running.Close].
+//
+// On a loopback address, the server answers only requests whose Host
+// header names loopback (localhost, 127.0.0.0/8 or [::1]) and refuses
+// others with 403, so that a web page cannot reach it through DNS
+// rebinding. [Server.Handler], [Server.Transport] and [Server.Responder] do
+// not check Host, so that they serve any test host name; like Start, they
+// refuse a request from a web page whose Origin is not on loopback.
 //
 // Note: the mock has no TLS and, without tokens, no authentication. Give it
 // a loopback address unless every host that can reach addr may read and
@@ -28,15 +38,25 @@ func (s *Server) Start(addr string) (*Running, error) {
 		return nil, err
 	}
 
+	handler := s.handler
+	if tcp, ok := ln.Addr().(*net.TCPAddr); ok && tcp.IP.IsLoopback() {
+		handler = withHostCheck(handler)
+	}
+
+	stopping := make(chan struct{})
 	r := &Running{
 		srv: &http.Server{
-			Handler:           s.handler,
+			Handler: handler,
+			BaseContext: func(net.Listener) context.Context {
+				return context.WithValue(context.Background(), stoppingKey{}, stopping)
+			},
 			ReadHeaderTimeout: 10 * time.Second,
 			ConnState:         s.counters.connState,
 			ErrorLog:          slog.NewLogLogger(s.logger.Handler(), slog.LevelWarn),
 		},
-		url:    "http://" + ln.Addr().String(),
-		served: make(chan error, 1),
+		url:      "http://" + ln.Addr().String(),
+		served:   make(chan error, 1),
+		stopping: stopping,
 	}
 	go func() {
 		err := r.srv.Serve(ln)
@@ -57,9 +77,12 @@ func (r *Running) URL() string {
 
 // Close stops the server gracefully: it stops accepting connections and waits
 // for requests in flight to finish, until ctx ends, then closes what remains.
-// It returns ctx's error if requests were cut off, or the error that stopped
-// serving early. Calling Close again returns nil.
+// Pending latency faults do not wait out their delay: they answer 503 at
+// once. It returns ctx's error if requests were cut off, or the error that
+// stopped serving early. Calling Close again returns nil.
 func (r *Running) Close(ctx context.Context) error {
+	r.stopOnce.Do(func() { close(r.stopping) })
+
 	shutdownErr := r.srv.Shutdown(ctx)
 	if shutdownErr != nil {
 		_ = r.srv.Close()

@@ -2,6 +2,7 @@ package mockserver
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"maps"
 	"net/http"
 	"slices"
+	"sync"
 )
 
 // DefaultTenant is the tenant that [Options.Seed] fills, and the one every
@@ -20,6 +22,13 @@ type Options struct {
 	// Tokens maps API token -> tenant name. Empty map = open mode: every request,
 	// with or without any Authorization header, acts on DefaultTenant.
 	Tokens map[string]string
+
+	// AdminToken, when set, is the only token the admin endpoints
+	// (/_mock/faults and /_mock/stats) accept, so that a tenant's API token
+	// cannot change the fault plan or read the counts; it does not unlock
+	// GraphQL, and must differ from every API token. When empty, the admin
+	// endpoints take any API token, or none in open mode.
+	AdminToken string
 
 	// Seed holds secrets (name -> JSON value) stored for DefaultTenant at start.
 	Seed map[string]json.RawMessage
@@ -64,8 +73,13 @@ type Server struct {
 	logger  *slog.Logger
 	handler http.Handler
 
+	adminToken *[sha256.Size]byte // digest of Options.AdminToken; nil for none
+
 	faults   *injector
 	counters counters // requests, faults and connections, for Stats
+
+	closing   chan struct{} // closed by Close, to cut latency faults short
+	closeOnce sync.Once
 }
 
 // New returns a Server configured by opts, or an error if a token, tenant,
@@ -73,6 +87,11 @@ type Server struct {
 // secret value.
 func New(opts Options) (*Server, error) {
 	tokens, err := newTokens(opts.Tokens)
+	if err != nil {
+		return nil, err
+	}
+
+	adminToken, err := newAdminToken(opts.AdminToken, opts.Tokens)
 	if err != nil {
 		return nil, err
 	}
@@ -107,6 +126,9 @@ func New(opts Options) (*Server, error) {
 		limits:  lim,
 		logger:  logger,
 		faults:  faults,
+
+		adminToken: adminToken,
+		closing:    make(chan struct{}),
 	}
 	if err := s.seed(opts.Seed); err != nil {
 		return nil, err
@@ -118,6 +140,22 @@ func New(opts Options) (*Server, error) {
 	}
 	s.handler = s.newHandler()
 	return s, nil
+}
+
+// newAdminToken checks and digests the admin token; nil for none. Its
+// errors never include a token.
+func newAdminToken(token string, apiTokens map[string]string) (*[sha256.Size]byte, error) {
+	if token == "" {
+		return nil, nil
+	}
+	if err := checkToken(token); err != nil {
+		return nil, fmt.Errorf("admin token: %w", err)
+	}
+	if _, ok := apiTokens[token]; ok {
+		return nil, errors.New("admin token is also an API token; give the admin endpoints a token of their own")
+	}
+	digest := sha256.Sum256([]byte(token))
+	return &digest, nil
 }
 
 // seed stores the seed secrets in DefaultTenant, in name order so that the

@@ -474,10 +474,14 @@ func canaryLibrary(ctx context.Context, t *testing.T, c canaries, out *sink, log
 		expect(t, out, "Exists from "+tt.path, err, nil)
 	}
 
-	// Credentials in the API URL, and a port where nothing listens.
+	// Credentials in the API URL are refused before anything is sent.
 	r := resolver("http://user:"+c.token+"@127.0.0.1:1", c.token, false, nil)
 	_, err = r.Get(ctx, "CANARY_STR")
-	expect(t, out, "unreachable API with credentials in the URL", err, client.ErrTransient)
+	var ce *secrets.ConfigError
+	if !errors.As(err, &ce) {
+		t.Errorf("credentials in the API URL: err = %v, want a configuration error", err)
+	}
+	expect(t, out, "API URL with credentials", err, nil)
 	out.print("Resolver with credentials in the URL", r)
 	_, err = client.New("ftp://user:"+c.token+"@127.0.0.1/", client.WithToken(c.token))
 	expect(t, out, "client.New with a bad URL", err, nil)

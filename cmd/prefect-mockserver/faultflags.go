@@ -51,11 +51,14 @@ func kindNames() string {
 // plan turns the flags into a fault plan. The rates' total is checked by
 // mockserver.New.
 func (f *faultFlags) plan() (mockserver.Faults, error) {
-	if f.rate < 0 || f.rate > 1 {
+	if !isRate(f.rate) {
 		return mockserver.Faults{}, fmt.Errorf("--fault-rate %v: want a rate from 0 to 1", f.rate)
 	}
 	if f.latency < 0 {
 		return mockserver.Faults{}, fmt.Errorf("--fault-latency %v is negative", f.latency)
+	}
+	if f.latency > mockserver.MaxFaultLatency {
+		return mockserver.Faults{}, fmt.Errorf("--fault-latency %v is longer than the most allowed, %v", f.latency, mockserver.MaxFaultLatency)
 	}
 	if f.retryAfter < 0 {
 		return mockserver.Faults{}, fmt.Errorf("--fault-retry-after %d is negative", f.retryAfter)
@@ -76,7 +79,7 @@ func (f *faultFlags) plan() (mockserver.Faults, error) {
 			return mockserver.Faults{}, fmt.Errorf("--fault %q: %w", v, err)
 		}
 		rate, err := strconv.ParseFloat(strings.TrimSpace(rateText), 64)
-		if err != nil || rate < 0 || rate > 1 {
+		if err != nil || !isRate(rate) {
 			return mockserver.Faults{}, fmt.Errorf("--fault %q: want a rate from 0 to 1", v)
 		}
 		if seen[kind] {
@@ -87,6 +90,11 @@ func (f *faultFlags) plan() (mockserver.Faults, error) {
 	}
 
 	return mockserver.Faults{Rates: rates, Seed: f.seed, Latency: f.latency, RetryAfter: f.retryAfter}, nil
+}
+
+// isRate reports whether r is a rate from 0 to 1; NaN is not.
+func isRate(r float64) bool {
+	return r >= 0 && r <= 1
 }
 
 // announceFaults tells on stderr which faults the server injects and with

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -52,7 +53,14 @@ func TestBadFaultFlagsAreUsageErrors(t *testing.T) {
 		want string
 	}{
 		{[]string{"--fault-rate", "1.5"}, "--fault-rate 1.5: want a rate from 0 to 1"},
-		{[]string{"--fault-rate", "lots"}, "invalid value"},
+		{[]string{"--fault-rate", "lots"}, "--fault-rate: invalid value"},
+		{[]string{"--fault-rate", "NaN"}, "--fault-rate NaN: want a rate from 0 to 1"},
+		{[]string{"--fault-rate", "+Inf"}, "--fault-rate +Inf: want a rate from 0 to 1"},
+		{[]string{"--fault-rate", "-Inf"}, "--fault-rate -Inf: want a rate from 0 to 1"},
+		{[]string{"--fault", "503=NaN"}, `--fault "503=NaN": want a rate from 0 to 1`},
+		{[]string{"--fault", "503=Inf"}, `--fault "503=Inf": want a rate from 0 to 1`},
+		{[]string{"--fault-latency", "31s"}, "--fault-latency 31s is longer than the most allowed, 30s"},
+		{[]string{"--fault-latency", "1h"}, "--fault-latency 1h0m0s is longer than the most allowed, 30s"},
 		{[]string{"--fault", "503"}, `--fault "503": want KIND=RATE`},
 		{[]string{"--fault", "418=0.1"}, `unknown fault kind "418"`},
 		{[]string{"--fault", "503=2"}, `--fault "503=2": want a rate from 0 to 1`},
@@ -65,7 +73,10 @@ func TestBadFaultFlagsAreUsageErrors(t *testing.T) {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
 
-			code := run(t.Context(), append([]string{"--addr", "127.0.0.1:0"}, tt.args...), &stdout, &stderr)
+			// A flag wrongly taken would start the server: stop it soon.
+			ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+			defer cancel()
+			code := run(ctx, append([]string{"--addr", "127.0.0.1:0"}, tt.args...), &stdout, &stderr)
 
 			if code != 2 || stdout.Len() != 0 {
 				t.Errorf("exit %d, stdout %q; want 2 and nothing", code, stdout.String())

@@ -14,12 +14,13 @@ const name = "prefect-mockserver"
 
 // config is what the command line asks for.
 type config struct {
-	addr   string
-	tokens map[string]string
-	seed   string
-	log    bool
-	faults mockserver.Faults
-	safety safetyFlags // --allow-remote, --data and the limits (safety.go)
+	addr       string
+	tokens     map[string]string
+	adminToken string
+	seed       string
+	log        bool
+	faults     mockserver.Faults
+	safety     safetyFlags // --allow-remote, --data and the limits (safety.go)
 }
 
 // tokenList collects repeated --token values. It never prints them: its
@@ -44,13 +45,14 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.SetOutput(io.Discard)
 	fs.StringVar(&cfg.addr, "addr", "127.0.0.1:4200", "listen on `host:port`; port 0 picks a free port")
 	fs.Var(&tokens, "token", "accept the API `TOKEN[=TENANT]` (repeatable); TENANT defaults to \""+mockserver.DefaultTenant+"\"")
+	fs.StringVar(&cfg.adminToken, "admin-token", "", "accept only `TOKEN` on /_mock/faults and /_mock/stats (without it they take any --token)")
 	fs.StringVar(&cfg.seed, "seed", "", "load secrets for the default tenant from a JSON object in `FILE`")
 	fs.BoolVar(&cfg.log, "log", false, "log one line per request to stderr")
 	var faults faultFlags
 	faults.register(fs)
 	cfg.safety.register(fs)
 
-	err := fs.Parse(args)
+	err := parseQuietly(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
 		fs.SetOutput(stderr)
 		fmt.Fprintf(stderr, "Usage: %s [flags]\n\nServes a mock of the Prefect Cloud secrets GraphQL API.\n\nFlags:\n", name)
@@ -58,7 +60,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		return cfg, err
 	}
 	if err != nil {
-		return cfg, fmt.Errorf("%w (run with -h for usage)", err)
+		return cfg, err
 	}
 	if fs.NArg() > 0 {
 		return cfg, fmt.Errorf("unexpected argument in position %d; every option is a --flag (run with -h for usage)", len(args)-fs.NArg()+1)

@@ -3,7 +3,8 @@
 //
 // Usage:
 //
-//	prefect-mockserver [--addr 127.0.0.1:4200] [--token TOKEN[=TENANT]]... [--seed FILE] [--log]
+//	prefect-mockserver [--addr 127.0.0.1:4200] [--token TOKEN[=TENANT]]... [--admin-token TOKEN]
+//	                   [--seed FILE] [--log]
 //	                   [--fault-rate R] [--fault KIND=R]... [--fault-seed N]
 //	                   [--fault-latency D] [--fault-retry-after SECONDS]
 //	                   [--data FILE] [--allow-remote] [--max-body BYTES] [--max-name BYTES]
@@ -15,6 +16,12 @@
 //
 // The --fault flags inject failures into GraphQL requests for testing
 // clients (see mockserver.Faults); the seed in use is printed on stderr.
+// --admin-token keeps /_mock/faults and /_mock/stats from the API tokens.
+//
+// On loopback the server answers only requests whose Host names loopback,
+// and, like everywhere, refuses a web page's request from another origin
+// and a GraphQL request that is not application/json. Flag errors name the
+// flag, or an unknown flag's position, and never quote what was given.
 //
 // The first line on standard output is the server's base URL; nothing else is
 // written there. With no --token the server is open: every request acts on

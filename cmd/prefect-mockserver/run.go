@@ -78,7 +78,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 // options turns the parsed flags into server options, reading the seed file.
 // With --log, requests are logged as text to stderr.
 func (c config) options(stderr io.Writer) (mockserver.Options, error) {
-	opts := mockserver.Options{Tokens: c.tokens, Faults: c.faults}
+	opts := mockserver.Options{Tokens: c.tokens, AdminToken: c.adminToken, Faults: c.faults}
 	c.safety.apply(&opts)
 
 	if c.seed != "" {

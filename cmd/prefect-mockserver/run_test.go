@@ -171,14 +171,23 @@ func TestRunRejectsBadInput(t *testing.T) {
 		args []string
 		want string
 	}{
-		{name: "unknown flag", args: []string{"--port", "1"}, want: "flag provided but not defined: -port"},
+		{name: "unknown flag", args: []string{"--port", "1"}, want: "argument 3 is not a known flag"},
+		{name: "unknown flag glued to a token", args: []string{"--log", "--tokens3cr3t"}, want: "argument 4 is not a known flag"},
+		{name: "malformed flag", args: []string{"---s3cr3t"}, want: "argument 3 is not a well-formed flag"},
+		{name: "flag without its value", args: []string{"--seed"}, want: "--seed needs a value"},
 		{name: "stray argument", args: []string{"serve"}, want: `unexpected argument in position 3`},
 		{name: "empty token", args: []string{"--token", "=team"}, want: "--token #1: token is empty"},
 		{name: "token given twice", args: []string{"--token", "tok-s3cr3t", "--token", "tok-s3cr3t=b"}, want: "--token #2: the same token is given more than once"},
 		{name: "token with a space", args: []string{"--token", "tok s3cr3t"}, want: "--token #1: token holds a space"},
 		{name: "bad seed syntax", args: []string{"--seed", badSeed}, want: `seed file "` + badSeed + `": line 3, column 5`},
 		{name: "missing seed", args: []string{"--seed", filepath.Join(dir, "nope.json")}, want: "no such file or directory"},
-		{name: "bad --log value", args: []string{"--log=maybe"}, want: "invalid boolean value"},
+		{name: "bad --log value", args: []string{"--log=s3cr3t"}, want: "--log: invalid value; want true or false"},
+		{name: "bad --allow-remote value", args: []string{"--allow-remote=s3cr3t"}, want: "--allow-remote: invalid value; want true or false"},
+		{name: "bad --max-body value", args: []string{"--max-body", "s3cr3t"}, want: "--max-body: invalid value: it cannot be parsed"},
+		{name: "--max-body out of range", args: []string{"--max-body", "99999999999999999999"}, want: "--max-body: invalid value: it is out of range"},
+		{name: "bad --fault-latency value", args: []string{"--fault-latency=s3cr3t"}, want: "--fault-latency: invalid value"},
+		{name: "admin token with a space", args: []string{"--token", "tok", "--admin-token", "adm s3cr3t"}, want: "admin token: token holds a space"},
+		{name: "admin token is an API token", args: []string{"--token", "tok-s3cr3t", "--admin-token", "tok-s3cr3t"}, want: "admin token is also an API token"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
