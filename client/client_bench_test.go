@@ -11,20 +11,7 @@ import (
 // that answers the same bytes. "client" asks the mock; "client-only" asks
 // the floor server, which leaves out the mock's own work.
 func BenchmarkGetOverLoopback(b *testing.B) {
-	mock, err := benchcases.StartMock(10)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer mock.Close()
-	x, err := mock.Record()
-	if err != nil {
-		b.Fatal(err)
-	}
-	floor, err := benchcases.StartFloor(x)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer floor.Close()
+	mock, floor, _ := benchcases.StartWithFloor(b, 10)
 
 	b.Run("client", mock.BenchmarkGet)
 	b.Run("floor", floor.BenchmarkPost)

@@ -12,20 +12,7 @@ import (
 // connections posting the client's secret_value request. 1e9 / (ns/op) is
 // requests per second.
 func BenchmarkThroughput(b *testing.B) {
-	mock, err := benchcases.StartMock(10)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer mock.Close()
-	x, err := mock.Record()
-	if err != nil {
-		b.Fatal(err)
-	}
-	trivial, err := benchcases.StartFloor(x)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer trivial.Close()
+	mock, trivial, x := benchcases.StartWithFloor(b, 10)
 
 	b.Run("mock", func(b *testing.B) { benchcases.BenchmarkLoad(b, mock.URL()+"/graphql", x) })
 	b.Run("trivial", func(b *testing.B) { benchcases.BenchmarkLoad(b, trivial.URL(), x) })

@@ -216,6 +216,28 @@ func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	return resp, nil
 }
 
+// StartWithFloor starts a mock holding the given number of secrets, records
+// one Get against it, and starts a floor server answering that exchange's
+// bytes; tb's cleanup stops both.
+func StartWithFloor(tb testing.TB, secrets int) (*Mock, *Floor, *Exchange) {
+	tb.Helper()
+	mock, err := StartMock(secrets)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(mock.Close)
+	x, err := mock.Record()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	floor, err := StartFloor(x)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(floor.Close)
+	return mock, floor, x
+}
+
 // Floor is a bare net/http server on a loopback port that answers every
 // request with the bytes of a recorded answer: what a Get would cost if
 // neither client nor server did any work beyond HTTP.
