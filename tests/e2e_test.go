@@ -241,6 +241,9 @@ func TestCLIRoundTrip(t *testing.T) {
 		{"", []string{"get", "API_KEY"}, "", 1},
 		{"", []string{"delete", "API_KEY"}, "", 1},
 		{"", []string{"set", "--json", "BAD", `{nope`}, "", 2},
+		{"", []string{"set", "DASHED", "--", "-starts-with-a-dash"}, "", 0},
+		{"", []string{"get", "DASHED"}, "-starts-with-a-dash\n", 0},
+		{"", []string{"delete", "DASHED"}, "", 0},
 		{"", []string{"list"}, "LIMITS\nPIPED\n", 0},
 	}
 	for i, s := range steps {
@@ -249,6 +252,11 @@ func TestCLIRoundTrip(t *testing.T) {
 			t.Fatalf("step %d %v: exit %d, stdout %q; want %d, %q (stderr %q)",
 				i+1, s.args, r.code, r.stdout, s.wantCode, s.wantOut, r.stderr)
 		}
+	}
+
+	r := cli(t, env, "", "delete", "MISSING")
+	if want := `Secret "MISSING" was not found in Prefect Cloud`; r.code != 1 || !strings.Contains(r.stderr, want) {
+		t.Errorf("delete MISSING: exit %d, stderr %q; want 1 and %q", r.code, r.stderr, want)
 	}
 }
 

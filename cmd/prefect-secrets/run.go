@@ -126,12 +126,13 @@ func parseArgs(args []string) (options, []string, error) {
 	}
 
 	var rest []string
+	total := len(args)
 	for len(args) > 0 {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
 				return o, nil, err
 			}
-			return o, nil, &usageError{msg: flagProblem(args, fs)}
+			return o, nil, &usageError{msg: flagProblem(args, total-len(args), fs)}
 		}
 		args = fs.Args()
 		if len(args) == 0 {
@@ -157,14 +158,15 @@ func parseArgs(args []string) (options, []string, error) {
 // flagProblem says which flag the flag package refused, without quoting
 // what the user typed: a mistyped flag or a value that starts with "-" can
 // be a secret.
-func flagProblem(args []string, fs *flag.FlagSet) string {
+// args are what was left to parse, skipped the words already taken.
+func flagProblem(args []string, skipped int, fs *flag.FlagSet) string {
 	for i, a := range args {
 		if !strings.HasPrefix(a, "-") || a == "-" {
 			continue
 		}
 		name, _, _ := strings.Cut(strings.TrimLeft(a, "-"), "=")
 		if fs.Lookup(name) == nil {
-			return fmt.Sprintf("argument %d is not a known flag (a value that starts with \"-\" goes after \"--\")", i+1)
+			return fmt.Sprintf("argument %d is not a known flag (a value that starts with \"-\" goes after \"--\")", skipped+i+1)
 		}
 	}
 	return "a flag has a missing or invalid value; run with --help for usage"
@@ -389,7 +391,21 @@ func cmdDelete(ctx context.Context, r *secrets.Resolver, name string) error {
 	if err != nil {
 		return err
 	}
-	return w.DeleteSecret(ctx, name)
+	err = w.DeleteSecret(ctx, name)
+	if errors.Is(err, secrets.ErrNotFound) {
+		return &secrets.NotFoundError{Name: name, URL: endpointOf(r), Err: err}
+	}
+	return err
+}
+
+// endpointOf names the Cloud endpoint for messages.
+func endpointOf(r *secrets.Resolver) string {
+	if c, err := r.Cloud(); err == nil {
+		if e, ok := c.(interface{ Endpoint() string }); ok {
+			return e.Endpoint()
+		}
+	}
+	return "Cloud"
 }
 
 // exitCode maps an error to the documented exit codes.

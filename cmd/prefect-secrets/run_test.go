@@ -73,6 +73,9 @@ func TestFlagErrorsNeverQuoteTheArgument(t *testing.T) {
 		if code != exitUsage || strings.Contains(errb.String(), "s3cr3tVALUE") {
 			t.Errorf("%v: exit %d, stderr %q", args, code, errb.String())
 		}
+		if args[0] == "set" && !strings.Contains(errb.String(), "argument 3 ") {
+			t.Errorf("%v: stderr %q should point at argument 3", args, errb.String())
+		}
 	}
 }
 
