@@ -1,34 +1,15 @@
 package mockserver_test
 
 import (
-	"bytes"
 	"log/slog"
-	"sync"
 	"testing"
 
+	"github.com/prefect-go/cloudsecrets/internal/testutil"
 	"github.com/prefect-go/cloudsecrets/mockserver"
 )
 
-// syncBuffer is a bytes.Buffer safe for the server's goroutines to write.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 func TestLoggerGetsOneLinePerRequestWithoutSecrets(t *testing.T) {
-	var out syncBuffer
+	var out testutil.Buffer
 	logger := slog.New(slog.NewTextHandler(&out, &slog.HandlerOptions{
 		ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
 			if a.Key == slog.TimeKey || a.Key == "duration" {

@@ -15,6 +15,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/prefect-go/cloudsecrets/internal/testutil"
 	"github.com/prefect-go/cloudsecrets/mockserver"
 )
 
@@ -325,7 +326,7 @@ func TestChangesAfterCloseAreRefused(t *testing.T) {
 func TestFailedSaveIsReportedAndLogged(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "secrets.data")
-	var log syncBuffer
+	var log testutil.Buffer
 	_, ts := withData(t, path, mockserver.Options{Logger: slog.New(slog.NewTextHandler(&log, nil))})
 
 	// With its directory gone, no save can succeed, even for root.

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/prefect-go/cloudsecrets/internal/testutil"
 	"github.com/prefect-go/cloudsecrets/mockserver"
 )
 
@@ -206,7 +207,7 @@ func TestTenantsStaySeparateInTheDataFile(t *testing.T) {
 }
 
 func TestLogNamesTheTenantButNoTokenOrValue(t *testing.T) {
-	var out syncBuffer
+	var out testutil.Buffer
 	logger := slog.New(slog.NewJSONHandler(&out, nil))
 	_, ts := victim(t, mockserver.Options{Logger: logger})
 	url, c := ts.URL+"/graphql", ts.Client()

@@ -1,14 +1,12 @@
 package secrets_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -16,6 +14,7 @@ import (
 	"github.com/jarcoal/httpmock"
 
 	"github.com/prefect-go/cloudsecrets/client"
+	"github.com/prefect-go/cloudsecrets/internal/testutil"
 	"github.com/prefect-go/cloudsecrets/secrets"
 )
 
@@ -184,26 +183,8 @@ func TestRunnerDoesNotRetryWhenTheContextEndedDuringAnAttempt(t *testing.T) {
 	}
 }
 
-// syncBuffer is a bytes.Buffer safe for the concurrent writes of a logger.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 func TestRunnerLogsAttemptsButNoMessagesOrValues(t *testing.T) {
-	var logs syncBuffer
+	var logs testutil.Buffer
 	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	store := &scriptStore{errs: []error{errFlaky}}
 	task := mustTask(t, "K", secrets.WithStore(store), secrets.WithRetryDelay(time.Millisecond))

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/prefect-go/cloudsecrets/client"
+	"github.com/prefect-go/cloudsecrets/internal/testutil"
 	"github.com/prefect-go/cloudsecrets/mockserver"
 	"github.com/prefect-go/cloudsecrets/secrets"
 )
@@ -143,24 +144,6 @@ func (s *sink) len() int {
 	return len(s.items)
 }
 
-// lockedBuffer is a buffer that loggers and processes may write to at once.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // teeHandler sends each record to several handlers.
 type teeHandler []slog.Handler
 
@@ -192,7 +175,7 @@ func (h teeHandler) WithGroup(name string) slog.Handler {
 }
 
 // debugLogger logs everything, as text and as JSON, into buf.
-func debugLogger(buf *lockedBuffer) *slog.Logger {
+func debugLogger(buf *testutil.Buffer) *slog.Logger {
 	opts := &slog.HandlerOptions{Level: slog.LevelDebug}
 	return slog.New(teeHandler{slog.NewTextHandler(buf, opts), slog.NewJSONHandler(buf, opts)})
 }
@@ -207,7 +190,7 @@ type loggedMock struct {
 func startLoggedMock(t *testing.T, args ...string) loggedMock {
 	t.Helper()
 	cmd := exec.Command(bin.mock, append([]string{"--addr", "127.0.0.1:0", "--log"}, args...)...)
-	var stdout, stderr lockedBuffer
+	var stdout, stderr testutil.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -296,7 +279,7 @@ func TestCanary(t *testing.T) {
 	}
 	c := newCanaries()
 	out := &sink{}
-	logs := &lockedBuffer{}
+	logs := &testutil.Buffer{}
 	logger := debugLogger(logs)
 
 	seed := map[string]any{
