@@ -3,7 +3,6 @@ package mockserver_test
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -12,28 +11,15 @@ import (
 	"github.com/prefect-go/cloudsecrets/mockserver"
 )
 
-// admin sends one request to an admin endpoint and returns the status and
-// body.
+// admin sends one request to an admin endpoint, with token when it is not
+// empty, and returns the status and body.
 func admin(t *testing.T, c *http.Client, method, url, token, body string) (int, []byte) {
 	t.Helper()
-
-	req, err := http.NewRequestWithContext(t.Context(), method, url, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
+	header := map[string]string{}
 	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
+		header["Authorization"] = "Bearer " + token
 	}
-	resp, err := c.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, url, err)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, raw
+	return request(t, c, method, url, header, body)
 }
 
 func TestFaultsEndpointSetsAndReadsThePlan(t *testing.T) {
